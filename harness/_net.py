@@ -1,0 +1,33 @@
+"""Sockets bound up front, so a port in use is reported clearly and port 0 gives the real port back."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from harness.errors import ConfigError
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``; raises ConfigError naming the address on failure."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port {port}: expected a number from 0 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        message = f"host {host!r}: cannot resolve it ({exc.strerror}); use an address such as 127.0.0.1"
+        raise ConfigError(message) from exc
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(512)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            message = f"{host}:{port} is already in use; stop what listens there or pick another port (0: any free)"
+            raise ConfigError(message) from exc
+        raise ConfigError(f"{host}:{port}: cannot listen ({exc.strerror})") from exc
+    sock.setblocking(False)
+    return sock

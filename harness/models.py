@@ -1,0 +1,470 @@
+"""Pydantic models of what Cartesia sends: the envelope, call, turn, analysis and one class per event.
+
+The models are deliberately lenient, because the harness must never be stricter than the real platform:
+- every field but ``type`` is optional, and ``null`` is kept apart from "omitted" (dumps use
+  ``exclude_unset``, so a parse/dump round trip writes back exactly the keys the source had);
+- unknown fields are kept at every depth (``extra="allow"``) and written back out;
+- vocabularies (``end_reason``, ``status``, ``role``, ...) are open strings; the known values are
+  exported as constants for generators and checks;
+- timestamps keep the exact text they were parsed from, so nanosecond precision survives.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from harness.errors import PayloadError
+
+__all__ = [
+    "BUILTIN_METRICS",
+    "CALL_STATUSES",
+    "CONNECTION_TYPES",
+    "DEPLOYMENT_REGIONS",
+    "DIAL_FAILURE_END_REASONS",
+    "DIRECTIONS",
+    "END_REASONS",
+    "EVENT_CLASSES",
+    "EVENT_TYPES",
+    "TELEPHONY_ACCOUNT_TYPES",
+    "TURN_END_REASONS",
+    "TURN_ROLES",
+    "WEBHOOK_SECRET_HEADER",
+    "Analysis",
+    "BaseEvent",
+    "Call",
+    "CallCompleted",
+    "CallFailed",
+    "CallStarted",
+    "CallTurn",
+    "Event",
+    "LogEvent",
+    "LogMetric",
+    "PostCallAnalysis",
+    "TelephonyParams",
+    "TextChunk",
+    "Timestamp",
+    "ToolCall",
+    "Turn",
+    "UnknownEvent",
+    "WireModel",
+    "parse_event",
+]
+
+WEBHOOK_SECRET_HEADER = "X-Webhook-Secret"
+
+EVENT_TYPES = ("call_started", "call_turn", "call_completed", "call_failed", "post_call_analysis")
+END_REASONS = (
+    "agent_hangup",
+    "client_hangup",
+    "api_cancelled",
+    "max_duration",
+    "inactivity",
+    "client_disconnected",
+    "dial_busy",
+    "dial_failed",
+    "dial_no_answer",
+    "error",
+)
+DIAL_FAILURE_END_REASONS = ("dial_busy", "dial_failed", "dial_no_answer")
+# "active" and "cancelled" are only known to older clients; the platform documents the first four.
+CALL_STATUSES = ("created", "started", "completed", "failed", "active", "cancelled")
+TURN_ROLES = ("user", "assistant", "system")
+TURN_END_REASONS = ("call_ended", "interrupted", "tts_completed")
+DIRECTIONS = ("inbound", "outbound")  # assumed: not published
+CONNECTION_TYPES = ("websocket", "phone")  # "phone" is assumed
+TELEPHONY_ACCOUNT_TYPES = ("cartesia", "twilio", "sip_trunk")
+DEPLOYMENT_REGIONS = ("US", "EU", "APAC")
+BUILTIN_METRICS = ("agent_turn_ms", "llm_first_chunk_ms", "llm_first_text_ms")
+
+
+def _number(value: Any) -> int | float:
+    # bool is an int subclass in Python but never a number in JSON.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a number")
+    return value
+
+
+# Keeps ints as ints (a float annotation would turn 1 into 1.0 and break byte-faithful round trips).
+Number: TypeAlias = Annotated[int | float, PlainValidator(_number), WithJsonSchema({"type": "number"})]
+JsonObject: TypeAlias = dict[str, Any]
+
+_RFC3339 = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?(?P<tz>[Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+class Timestamp(str):
+    """An RFC 3339 timestamp that keeps the exact text it was made from.
+
+    Python's ``datetime`` stops at microseconds; Cartesia sends nanoseconds
+    (``2025-06-24T23:36:40.360473878Z``). Keeping the text makes a round trip lossless, while
+    :attr:`datetime` gives the parsed value for comparisons.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Timestamp:
+        """Validate ``text`` as RFC 3339 and wrap it; raise ``ValueError`` otherwise."""
+        if not _RFC3339.match(text):
+            raise ValueError("expected an RFC 3339 timestamp such as 2025-06-24T23:36:40.360473878Z")
+        stamp = cls(text)
+        try:
+            stamp.datetime  # noqa: B018 - parsing rejects impossible dates such as month 13
+        except ValueError as exc:
+            raise ValueError(f"expected an RFC 3339 timestamp with a real date and time ({exc})") from exc
+        return stamp
+
+    @classmethod
+    def from_datetime(cls, value: datetime, *, nanoseconds: int | None = None) -> Timestamp:
+        """Format an aware datetime as Cartesia does: UTC, ``Z``, nine fractional digits."""
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        utc = value.astimezone(UTC)
+        nanos = utc.microsecond * 1000 if nanoseconds is None else nanoseconds
+        return cls(utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z")
+
+    @property
+    def datetime(self) -> datetime:
+        """The timestamp as an aware datetime (truncated to microseconds)."""
+        match = _RFC3339.match(self)
+        if match is None:  # only reachable for a Timestamp built without parse()
+            raise ValueError(f"not an RFC 3339 timestamp: {str(self)!r}")
+        frac = (match["frac"] or "")[:6].ljust(6, "0")
+        tz = "+00:00" if match["tz"] in ("Z", "z") else match["tz"]
+        return datetime.fromisoformat(f"{match['date']}T{match['time']}.{frac}{tz}")
+
+    @property
+    def nanoseconds(self) -> int:
+        """Nanoseconds since the Unix epoch, exact to the digits given."""
+        match = _RFC3339.match(self)
+        frac = ((match["frac"] if match else None) or "")[:9].ljust(9, "0")
+        whole = self.datetime.replace(microsecond=0)
+        return int(whole.timestamp()) * 1_000_000_000 + int(frac)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls._validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "format": "date-time"}
+
+    @classmethod
+    def _validate(cls, value: Any) -> Timestamp:
+        if isinstance(value, Timestamp):
+            return value
+        if isinstance(value, datetime):
+            return cls.from_datetime(value)
+        if isinstance(value, str):
+            return cls.parse(value)
+        raise ValueError("expected an RFC 3339 timestamp string")
+
+
+class WireModel(BaseModel):
+    """Base of every payload model: keeps unknown fields and dumps Cartesia's wire format."""
+
+    # strict: lax coercion ("5" -> 5, "true" -> True) would silently rewrite what the platform sent.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The payload as JSON-ready data: wire names, only the keys that were set, unknown fields kept."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def to_json(self) -> bytes:
+        """The payload as compact UTF-8 JSON bytes, exactly as the mock server sends it."""
+        return self.model_dump_json(by_alias=True, exclude_unset=True).encode()
+
+
+class ToolCall(WireModel):
+    """A tool call made during an assistant turn. Arguments or results may be truncated by the agent SDK."""
+
+    id: str | None = None
+    name: str | None = None
+    arguments: JsonObject | str | None = None
+    result: str | JsonObject | None = None
+
+
+class TextChunk(WireModel):
+    """A piece of a turn's text with the time (seconds from call start) it was produced."""
+
+    text: str | None = None
+    start_timestamp: Number | None = None
+
+
+class LogEvent(WireModel):
+    """A custom event an agent logged; appears on ``system`` turns."""
+
+    event: str | None = None
+    metadata: JsonObject | None = None
+    timestamp: Number | None = None
+
+
+class LogMetric(WireModel):
+    """A metric an agent logged (the SDK logs ``agent_turn_ms`` and friends); appears on ``system`` turns."""
+
+    name: str | None = None
+    value: Any = None
+    timestamp: Number | None = None
+
+
+class Turn(WireModel):
+    """One transcript entry: a user or assistant utterance, or a ``system`` log entry."""
+
+    role: str | None = None
+    text: str | None = None
+    start_timestamp: Number | None = None
+    end_timestamp: Number | None = None
+    was_interrupted: bool | None = None
+    tool_calls: list[ToolCall] | None = None
+    stt_ttfb: Number | None = None
+    tts_ttfb: Number | None = None
+    text_chunks: list[TextChunk] | None = None
+    end_reason: str | None = None
+    vad_buffer_ms: int | None = None
+    log_event: LogEvent | None = None
+    log_metric: LogMetric | None = None
+
+
+class TelephonyParams(WireModel):
+    """Phone details of a call; absent for calls that are not made by phone."""
+
+    to: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    call_sid: str | None = None
+    direction: str | None = None
+    parameters: JsonObject | None = None
+    headers: JsonObject | None = None
+    connection_type: str | None = None
+
+
+class Call(WireModel):
+    """A call, as in ``call_*`` events and ``GET /agents/calls/{call_id}``."""
+
+    id: str | None = None
+    agent_id: str | None = None
+    agent_name: str | None = None
+    status: str | None = None
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    transcript: list[Turn] | None = None
+    telephony_params: TelephonyParams | None = None
+    telephony_account_type: str | None = None
+    summary: str | None = None
+    error_message: str | None = None
+    end_reason: str | None = None
+    deployment_id: str | None = None
+    deployment_version_id: str | None = None
+    deployment_region: str | None = None
+    metadata: JsonObject | None = None
+    zdr: bool | None = None
+    redacted_at: Timestamp | None = None
+
+
+class Analysis(WireModel):
+    """The result of post-call analysis. More fields are expected; unknown ones are kept."""
+
+    summary: str | None = None
+
+
+class BaseEvent(WireModel):
+    """The envelope every webhook event carries."""
+
+    type: str
+    call_id: str | None = None
+    agent_id: str | None = None
+    webhook_id: str | None = None
+    timestamp: Timestamp | None = None
+    # Only in the 2025 format, which had no call_id.
+    request_id: str | None = None
+
+    def model_post_init(self, context: Any, /) -> None:
+        # A defaulted ``type`` would count as unset and vanish from exclude_unset dumps.
+        self.model_fields_set.add("type")
+
+
+class CallStarted(BaseEvent):
+    """``call_started``: the call session began. ``call`` has no ``end_time`` yet."""
+
+    type: Literal["call_started"] = "call_started"
+    call: Call | None = None
+
+
+class CallTurn(BaseEvent):
+    """``call_turn``: one utterance. ``body`` is the legacy copy of ``turn``."""
+
+    type: Literal["call_turn"] = "call_turn"
+    turn: Turn | None = None
+    body: Turn | None = None
+
+    @property
+    def effective_turn(self) -> Turn | None:
+        """The turn, from ``turn`` or else the legacy ``body``."""
+        return self.turn if self.turn is not None else self.body
+
+
+class _CallEnded(BaseEvent):
+    """What ``call_completed`` and ``call_failed`` share, legacy fields included."""
+
+    call: Call | None = None
+    body: list[Turn] | None = None
+    end_reason: str | None = None
+
+    @property
+    def transcript(self) -> list[Turn]:
+        """The transcript from ``call.transcript``, else the legacy ``body`` (the only one in 2025 payloads)."""
+        if self.call is not None and self.call.transcript is not None:
+            return self.call.transcript
+        return self.body or []
+
+    @property
+    def effective_end_reason(self) -> str | None:
+        """``call.end_reason``, else the legacy top-level ``end_reason``."""
+        if self.call is not None and self.call.end_reason is not None:
+            return self.call.end_reason
+        return self.end_reason
+
+
+class CallCompleted(_CallEnded):
+    """``call_completed``: the call ended normally."""
+
+    type: Literal["call_completed"] = "call_completed"
+
+
+class CallFailed(_CallEnded):
+    """``call_failed``: the call ended with an error (``call.error_message``)."""
+
+    type: Literal["call_failed"] = "call_failed"
+
+
+class PostCallAnalysis(BaseEvent):
+    """``post_call_analysis``: asynchronous analysis finished."""
+
+    type: Literal["post_call_analysis"] = "post_call_analysis"
+    analysis: Analysis | None = None
+
+
+class UnknownEvent(BaseEvent):
+    """Any event type the harness does not know; Cartesia may add more, and receivers must accept them."""
+
+    known_types: ClassVar[tuple[str, ...]] = EVENT_TYPES
+
+
+Event: TypeAlias = CallStarted | CallTurn | CallCompleted | CallFailed | PostCallAnalysis | UnknownEvent
+
+EVENT_CLASSES: Mapping[str, type[BaseEvent]] = {
+    "call_started": CallStarted,
+    "call_turn": CallTurn,
+    "call_completed": CallCompleted,
+    "call_failed": CallFailed,
+    "post_call_analysis": PostCallAnalysis,
+}
+
+
+def parse_event(data: bytes | str | Mapping[str, Any]) -> Event:
+    """Parse one webhook payload into its event class, chosen by ``type``.
+
+    Accepts every format the platform may send (current, current without legacy fields, 2025),
+    unknown types (:class:`UnknownEvent`) and unknown fields. Raises :class:`PayloadError` naming
+    the field path for anything that is not a JSON object with a string ``type``.
+    """
+    if isinstance(data, bytes | bytearray | str):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise PayloadError(f"payload is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        except UnicodeDecodeError as exc:
+            raise PayloadError(f"payload is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    if not isinstance(data, Mapping):
+        raise PayloadError(f"payload must be a JSON object, got {_json_type_name(data)}")
+    event_type = data.get("type")
+    if event_type is None:
+        raise PayloadError('field "type": required, but the payload has no "type" (expected e.g. "call_started")')
+    if not isinstance(event_type, str):
+        raise PayloadError(f'field "type": expected a string, got {_json_type_name(event_type)}')
+    cls = EVENT_CLASSES.get(event_type, UnknownEvent)
+    try:
+        event = cls.model_validate(data)
+    except ValidationError as exc:
+        raise PayloadError(_describe_validation_error(event_type, exc)) from exc
+    return event  # type: ignore[return-value]  # cls is one of Event's members
+
+
+def _describe_validation_error(event_type: str, exc: ValidationError) -> str:
+    # A union field fails once per branch; group those into one "expected X or Y" per field path.
+    expectations: dict[str, list[str]] = {}
+    inputs: dict[str, Any] = {}
+    for error in exc.errors(include_url=False):
+        path = _format_location(error["loc"])
+        expected = _expected(error)
+        if expected not in expectations.setdefault(path, []):
+            expectations[path].append(expected)
+        inputs.setdefault(path, error.get("input"))
+    problems = [
+        f'field "{path}": expected {" or ".join(expected)}, got {_json_type_name(inputs[path])}'
+        for path, expected in expectations.items()
+    ]
+    return f"{event_type} payload is invalid: " + "; ".join(problems)
+
+
+# Names pydantic puts in an error location for union branches and validators, not for fields.
+_BRANCH_TAGS = frozenset({"str", "int", "float", "bool", "none", "list", "dict"})
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in _BRANCH_TAGS or "[" in part or part[:1].isupper():
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _expected(error: Any) -> str:
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    expected = message.removeprefix("Input should be ").replace("a valid ", "a ").replace("a integer", "an integer")
+    expected = re.sub(r"a dictionary( or instance of \w+)?", "an object", expected)
+    return expected.removeprefix("expected ")
+
+
+def _json_type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {shown!r}"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return type(value).__name__

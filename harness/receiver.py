@@ -1,0 +1,139 @@
+"""Helpers for webhook receivers, and a reference receiver that does everything right.
+
+Use :func:`verify_secret` and :func:`harness.parse_event` in your own receiver. The reference receiver
+(:func:`create_app`) is what the contract checker is measured against and what ``harness demo`` runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from harness.errors import PayloadError
+from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent, CallTurn, Event, UnknownEvent, parse_event
+
+__all__ = [
+    "DEFAULT_PROBE_PATH",
+    "DEFAULT_WEBHOOK_PATH",
+    "ReceiverState",
+    "create_app",
+    "event_key",
+    "verify_secret",
+]
+
+DEFAULT_WEBHOOK_PATH = "/webhooks"
+DEFAULT_PROBE_PATH = "/_harness/processed"
+
+EventHandler = Callable[[Event], Awaitable[None] | None]
+
+
+def verify_secret(provided: str | None, secret: str | Sequence[str]) -> bool:
+    """True when ``provided`` equals the secret, or one of several during a rotation.
+
+    Compares in constant time (``hmac.compare_digest`` on UTF-8 bytes) and fails closed: a missing or
+    empty header never matches, and neither does an empty or unset configured secret.
+    """
+    if not isinstance(provided, str) or not provided:
+        return False
+    candidates = [secret] if isinstance(secret, str) else list(secret)
+    provided_bytes = provided.encode()
+    matched = False
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate:
+            # No early exit: which secret matched (or that none did) must not show in the timing.
+            matched |= hmac.compare_digest(provided_bytes, candidate.encode())
+    return matched
+
+
+def event_key(event: BaseEvent) -> str:
+    """A key that is equal for two deliveries of the same event, to make a receiver idempotent.
+
+    Cartesia's payloads carry no event id. A call has one ``call_started``, one end event and one
+    analysis, so those are keyed by type and call; a turn by its call, role and start time; anything
+    else by type, call and envelope timestamp, or by its content when it names no call.
+    """
+    call = event.call_id or event.request_id
+    if call is None:
+        digest = hashlib.sha256(event.to_json()).hexdigest()[:32]
+        return f"{event.type}|sha256:{digest}"
+    if isinstance(event, CallTurn):
+        turn = event.effective_turn
+        if turn is not None and turn.start_timestamp is not None:
+            return f"call_turn|{call}|{turn.role}|{turn.start_timestamp!r}"
+    if isinstance(event, CallTurn | UnknownEvent):
+        return f"{event.type}|{call}|{event.timestamp}"
+    return f"{event.type}|{call}"
+
+
+@dataclass
+class ReceiverState:
+    """What the reference receiver has acted on, in order; served by the state probe."""
+
+    processed: list[dict[str, Any]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def act_once(self, event: Event) -> bool:
+        """Record ``event`` unless an equal one was acted on; True when it is new.
+
+        There is no ``await`` between the membership test and the insert, so two concurrent
+        deliveries of one event cannot both pass the test on aiohttp's single event loop.
+        """
+        key = event_key(event)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        self.processed.append({"type": event.type, "call_id": event.call_id, "timestamp": event.timestamp, "key": key})
+        return True
+
+    def clear(self) -> None:
+        """Forget everything acted on."""
+        self.processed.clear()
+        self.seen.clear()
+
+
+STATE_KEY = web.AppKey("harness_receiver_state", ReceiverState)
+
+
+def create_app(
+    secret: str | Sequence[str],
+    *,
+    path: str = DEFAULT_WEBHOOK_PATH,
+    probe_path: str | None = DEFAULT_PROBE_PATH,
+    on_event: EventHandler | None = None,
+) -> web.Application:
+    """The reference webhook receiver as an aiohttp application.
+
+    It verifies the secret before reading the body (401 otherwise), answers 400 to a payload that
+    is not a JSON object with a ``type``, 200 to every event including unknown types, acts on each
+    event once however often or concurrently it arrives, and serves the state probe at
+    ``probe_path`` (``None`` to leave it out). ``on_event`` is called once per new event.
+    """
+    state = ReceiverState()
+
+    async def receive(request: web.Request) -> web.Response:
+        if not verify_secret(request.headers.get(WEBHOOK_SECRET_HEADER), secret):
+            return web.json_response({"error": f"missing or wrong {WEBHOOK_SECRET_HEADER} header"}, status=401)
+        try:
+            event = parse_event(await request.read())
+        except PayloadError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        if state.act_once(event) and on_event is not None:
+            outcome = on_event(event)
+            if outcome is not None:
+                await outcome
+        return web.json_response({"received": event.type})
+
+    async def probe(request: web.Request) -> web.Response:
+        return web.json_response({"processed": state.processed})
+
+    app = web.Application()
+    app[STATE_KEY] = state
+    app.router.add_post(path, receive)
+    if probe_path is not None:
+        app.router.add_get(probe_path, probe)
+    return app
