@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
 
+from harness import _commands
 from harness.errors import HarnessError
 
-# Subcommand modules, in the order `harness --help` lists them.
-COMMANDS = ("schema", "receiver")
+# The order `harness --help` lists subcommands in; any other module in harness/_commands/ follows.
+PREFERRED_ORDER = ("demo", "serve", "send", "check", "replay", "fixtures", "receiver", "schema")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def command_names() -> list[str]:
+    """Every subcommand: one module each in ``harness/_commands/``."""
+    found = {info.name for info in pkgutil.iter_modules(_commands.__path__) if not info.name.startswith("_")}
+    return sorted(found, key=lambda name: (PREFERRED_ORDER.index(name) if name in PREFERRED_ORDER else 99, name))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="harness", description="Local testing harness for Cartesia voice-agent webhooks."
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in command_names():
         module = importlib.import_module(f"harness._commands.{name}")
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)

@@ -1,0 +1,304 @@
+"""POST webhook events as Cartesia does, and record every attempt.
+
+Production semantics, on purpose: the exact JSON bytes, ``Content-Type: application/json``, the
+``X-Webhook-Secret`` header, a timeout, redirects never followed (a 3xx is a failed delivery), and no
+retries unless configured (Cartesia publishes no retry policy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Protocol
+
+import aiohttp
+
+from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent
+
+__all__ = [
+    "DEFAULT_RETRY_STATUSES",
+    "USER_AGENT",
+    "Attempt",
+    "AttemptRecorder",
+    "Deliverer",
+    "Delivery",
+    "DeliverySettings",
+    "FailureKind",
+    "mask_secret",
+    "webhook_headers",
+]
+
+USER_AGENT = "cartesia-webhook-harness/0.1 (+mock Cartesia webhooks)"
+# Assumed: statuses a retrying sender would retry; only used when retries are turned on.
+DEFAULT_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MASK = "***"
+
+
+class FailureKind:
+    """Why an attempt failed. ``status`` means the receiver answered, but not with a 2xx."""
+
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    RESET = "reset"
+    TLS = "tls"
+    INVALID_HTTP = "invalid_http"
+    REDIRECT = "redirect"
+    STATUS = "status"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How events are sent. Defaults are Cartesia's as far as they are known; the rest is assumed."""
+
+    timeout: float = 10.0
+    retries: int = 0
+    backoff: tuple[float, ...] = (1.0, 5.0, 30.0)
+    retry_statuses: frozenset[int] = DEFAULT_RETRY_STATUSES
+    concurrency: int = 64
+    max_response_bytes: int = 64 * 1024
+    user_agent: str = USER_AGENT
+
+    def delay_before(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based); the last step repeats."""
+        if not self.backoff:
+            return 0.0
+        return self.backoff[min(retry, len(self.backoff)) - 1]
+
+
+@dataclass
+class Attempt:
+    """One HTTP request of a delivery, and what came back (or why nothing did)."""
+
+    number: int
+    url: str
+    request_headers: dict[str, str]
+    started_at: float
+    latency: float = 0.0
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes = b""
+    response_truncated: bool = False
+    failure: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the receiver answered with a 2xx."""
+        return self.failure is None and self.status is not None and 200 <= self.status < 300
+
+
+@dataclass
+class Delivery:
+    """One event sent to one target, with every attempt made for it."""
+
+    id: str
+    url: str
+    body: bytes
+    event_type: str | None = None
+    call_id: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the last attempt got a 2xx."""
+        return bool(self.attempts) and self.attempts[-1].ok
+
+    @property
+    def last(self) -> Attempt:
+        """The last attempt made."""
+        return self.attempts[-1]
+
+
+class AttemptRecorder(Protocol):
+    """Where attempts are logged (the SQLite delivery log implements this)."""
+
+    def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None: ...
+
+
+def webhook_headers(secret: str | None, *, header_name: str = WEBHOOK_SECRET_HEADER) -> dict[str, str]:
+    """The headers Cartesia sends with every event; ``secret=None`` leaves the secret header out."""
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers[header_name] = secret
+    return headers
+
+
+def mask_secret(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` with the secret header's value masked (any casing of its name)."""
+    secret_name = WEBHOOK_SECRET_HEADER.lower()
+    return {name: (MASK if name.lower() == secret_name and value else value) for name, value in headers.items()}
+
+
+def new_delivery_id() -> str:
+    """A fresh delivery id, ``dlv_`` and 20 hex digits."""
+    return "dlv_" + uuid.uuid4().hex[:20]
+
+
+class Deliverer:
+    """Sends events to one target over one connection pool, with bounded concurrency.
+
+    ``async with Deliverer(url, secret) as deliverer: delivery = await deliverer.deliver(event)``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        secret: str | None,
+        *,
+        settings: DeliverySettings | None = None,
+        recorder: AttemptRecorder | None = None,
+    ) -> None:
+        self.url = url
+        self.secret = secret
+        self.settings = settings or DeliverySettings()
+        self.recorder = recorder
+        self._session: aiohttp.ClientSession | None = None
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
+
+    async def __aenter__(self) -> Deliverer:
+        self._ensure_session()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection pool; idempotent."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self.settings.concurrency, force_close=False)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+                headers={"User-Agent": self.settings.user_agent},
+                # Cartesia sends the body as is; no cookie jar, no automatic decompression surprises.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    async def deliver(
+        self,
+        event: BaseEvent | bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        url: str | None = None,
+        delivery_id: str | None = None,
+        event_type: str | None = None,
+        call_id: str | None = None,
+    ) -> Delivery:
+        """Send one event (a model, or exact bytes) and return the delivery with all its attempts.
+
+        ``headers`` replaces the standard headers entirely (checks use it to send a wrong, missing or
+        differently cased secret); ``url`` overrides the target for this delivery only.
+        """
+        if isinstance(event, BaseEvent):
+            body = event.to_json()
+            event_type = event_type or event.type
+            call_id = call_id or event.call_id
+        else:
+            body = event
+        delivery = Delivery(
+            id=delivery_id or new_delivery_id(),
+            url=url or self.url,
+            body=body,
+            event_type=event_type,
+            call_id=call_id,
+        )
+        request_headers = dict(headers) if headers is not None else webhook_headers(self.secret)
+        for number in range(1, self.settings.retries + 2):
+            if number > 1:
+                await asyncio.sleep(self.settings.delay_before(number - 1))
+            attempt = await self._attempt(delivery, number, request_headers)
+            delivery.attempts.append(attempt)
+            if self.recorder is not None:
+                self.recorder.record_attempt(delivery, attempt)
+            if not self._should_retry(attempt):
+                break
+        return delivery
+
+    async def deliver_all(self, events: Sequence[BaseEvent | bytes]) -> list[Delivery]:
+        """Send events one after another, in order (the events of one call)."""
+        return [await self.deliver(event) for event in events]
+
+    def _should_retry(self, attempt: Attempt) -> bool:
+        if attempt.ok or attempt.failure == FailureKind.REDIRECT:
+            return False
+        if attempt.status is not None:
+            return attempt.status in self.settings.retry_statuses
+        return True
+
+    async def _attempt(self, delivery: Delivery, number: int, headers: dict[str, str]) -> Attempt:
+        session = self._ensure_session()
+        attempt = Attempt(number=number, url=delivery.url, request_headers=mask_secret(headers), started_at=time.time())
+        async with self._slots:
+            started = time.perf_counter()
+            try:
+                async with session.post(
+                    delivery.url, data=delivery.body, headers=headers, allow_redirects=False
+                ) as response:
+                    attempt.status = response.status
+                    attempt.response_headers = dict(response.headers)
+                    attempt.response_body, attempt.response_truncated = await _read_capped(
+                        response, self.settings.max_response_bytes
+                    )
+            except Exception as exc:  # every failure becomes a recorded attempt, never an escape
+                attempt.failure, attempt.error = classify_failure(exc, self.settings.timeout)
+            attempt.latency = time.perf_counter() - started
+        if attempt.failure is None and attempt.status is not None and not 200 <= attempt.status < 300:
+            is_redirect = 300 <= attempt.status < 400
+            attempt.failure = FailureKind.REDIRECT if is_redirect else FailureKind.STATUS
+            location = attempt.response_headers.get("Location")
+            if is_redirect:
+                attempt.error = f"redirect to {location or '(no Location)'} not followed, as on the platform"
+            else:
+                attempt.error = f"receiver answered {attempt.status}"
+        return attempt
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of the body, and whether more was left unread (a huge body is not buffered)."""
+    chunks: list[bytes] = []
+    remaining = limit
+    while remaining > 0:
+        chunk = await response.content.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks), not response.content.at_eof()
+
+
+def classify_failure(exc: BaseException, timeout: float) -> tuple[str, str]:
+    """The failure kind and a one-line explanation for an exception raised while posting."""
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return FailureKind.TIMEOUT, f"no complete response within {timeout:g} s"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return FailureKind.TLS, f"TLS error: {exc}"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return FailureKind.REFUSED, f"connection refused by {exc.host}:{exc.port}: is the receiver running?"
+        return FailureKind.REFUSED, f"cannot connect to {exc.host}:{exc.port}: {exc.os_error.strerror or exc}"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return FailureKind.RESET, "the receiver closed the connection before answering"
+    if isinstance(exc, aiohttp.ClientOSError) and exc.errno in (errno.ECONNRESET, errno.EPIPE):
+        return FailureKind.RESET, f"connection reset by the receiver ({exc.strerror})"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return FailureKind.RESET, f"the receiver closed the connection mid-response: {exc}"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        detail = " ".join(str(exc.message).split())
+        return FailureKind.INVALID_HTTP, f"the receiver's response is not valid HTTP: {detail}"
+    if isinstance(exc, aiohttp.InvalidURL):
+        return FailureKind.OTHER, f"invalid URL: {exc}"
+    return FailureKind.OTHER, f"{type(exc).__name__}: {exc}"
