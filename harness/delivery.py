@@ -49,6 +49,8 @@ class FailureKind:
     INVALID_HTTP = "invalid_http"
     REDIRECT = "redirect"
     STATUS = "status"
+    # The sender was stopped (SIGINT/SIGTERM) while the attempt was in flight; recorded, then re-raised.
+    CANCELLED = "cancelled"
     OTHER = "other"
 
 
@@ -103,6 +105,8 @@ class Delivery:
     event_type: str | None = None
     call_id: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    replay_of: str | None = None
+    created_at: float = field(default_factory=time.time)
 
     @property
     def ok(self) -> bool:
@@ -197,11 +201,16 @@ class Deliverer:
         delivery_id: str | None = None,
         event_type: str | None = None,
         call_id: str | None = None,
+        replay_of: str | None = None,
     ) -> Delivery:
         """Send one event (a model, or exact bytes) and return the delivery with all its attempts.
 
         ``headers`` replaces the standard headers entirely (checks use it to send a wrong, missing or
-        differently cased secret); ``url`` overrides the target for this delivery only.
+        differently cased secret); ``url`` overrides the target for this delivery only; ``replay_of``
+        names the logged delivery this one re-sends.
+
+        Never raises for anything the receiver does: each failure is a recorded attempt. If the task is
+        cancelled mid-attempt, that attempt is recorded as ``cancelled`` before the cancellation goes on.
         """
         if isinstance(event, BaseEvent):
             body = event.to_json()
@@ -215,6 +224,7 @@ class Deliverer:
             body=body,
             event_type=event_type,
             call_id=call_id,
+            replay_of=replay_of,
         )
         request_headers = dict(headers) if headers is not None else webhook_headers(self.secret)
         for number in range(1, self.settings.retries + 2):
@@ -253,6 +263,18 @@ class Deliverer:
                     attempt.response_body, attempt.response_truncated = await _read_capped(
                         response, self.settings.max_response_bytes
                     )
+            except asyncio.CancelledError:
+                # Stopping the sender must not lose the in-flight attempt: log it, then let the cancel go on.
+                attempt.status = None
+                attempt.failure, attempt.error = (
+                    FailureKind.CANCELLED,
+                    "the sender stopped before the receiver answered",
+                )
+                attempt.latency = time.perf_counter() - started
+                delivery.attempts.append(attempt)
+                if self.recorder is not None:
+                    self.recorder.record_attempt(delivery, attempt)
+                raise
             except Exception as exc:  # every failure becomes a recorded attempt, never an escape
                 attempt.failure, attempt.error = classify_failure(exc, self.settings.timeout)
             attempt.latency = time.perf_counter() - started

@@ -1,0 +1,479 @@
+"""The delivery log: every call, delivery and attempt, in SQLite (WAL mode).
+
+Writes never wait for the disk. :meth:`DeliveryLog.record_attempt` only snapshots the attempt into a
+bounded queue; one writer thread drains the queue and commits everything waiting in one transaction
+(a group commit), so the log keeps up with any delivery rate and memory stays bounded.
+
+Durability, precisely: an attempt is *recorded* once the writer has committed it. The writer commits
+as soon as it has work, so that is a few milliseconds after :meth:`~DeliveryLog.record_attempt`
+returns, and :meth:`~DeliveryLog.flush` waits for it. A committed transaction is in the WAL file, in
+the operating system's hands: a process killed with SIGKILL loses nothing recorded. Only a crash of
+the machine itself may lose the last transactions (``synchronous=NORMAL``, SQLite's WAL default).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from harness.delivery import Attempt, Delivery
+from harness.errors import ConfigError, DeliveryError
+
+__all__ = ["DEFAULT_DB_PATH", "MEMORY", "DeliveryLog", "StoredCall", "StoredDelivery"]
+
+DEFAULT_DB_PATH = Path(".harness") / "deliveries.db"
+MEMORY = ":memory:"
+SCHEMA_VERSION = 1
+# Bounds the memory a slow disk can make the queue hold; record_attempt waits (back-pressure) beyond it.
+QUEUE_LIMIT = 10_000
+# Characters of a body kept by StoredDelivery.to_dict(); the log itself keeps the full request body.
+TEXT_CAP = 64 * 1024
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    id TEXT PRIMARY KEY,
+    agent_id TEXT,
+    scenario TEXT,
+    events INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    event_type TEXT,
+    call_id TEXT,
+    body BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    ok INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    replay_of TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_call ON deliveries (call_id, seq);
+CREATE INDEX IF NOT EXISTS deliveries_type ON deliveries (event_type, seq);
+CREATE TABLE IF NOT EXISTS attempts (
+    delivery_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    request_headers TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    latency REAL NOT NULL,
+    status INTEGER,
+    response_headers TEXT NOT NULL,
+    response_body BLOB NOT NULL,
+    response_truncated INTEGER NOT NULL,
+    failure TEXT,
+    error TEXT,
+    PRIMARY KEY (delivery_id, number)
+) WITHOUT ROWID;
+"""
+
+_UPSERT_DELIVERY = """
+INSERT INTO deliveries (id, url, event_type, call_id, body, created_at, ok, attempts, replay_of)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET ok = excluded.ok, attempts = max(attempts, excluded.attempts)
+"""
+_INSERT_ATTEMPT = "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_UPSERT_CALL = "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?)"
+_DELIVERY_COLUMNS = "id, url, event_type, call_id, body, created_at, ok, replay_of"
+
+
+@dataclass
+class StoredDelivery:
+    """A delivery read back from the log, with its attempts in order."""
+
+    id: str
+    url: str
+    event_type: str | None
+    call_id: str | None
+    body: bytes
+    created_at: float
+    ok: bool
+    replay_of: str | None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view: bodies as text (capped at ``TEXT_CAP`` characters), times as epoch seconds."""
+        return {
+            "id": self.id,
+            "url": self.url,
+            "event_type": self.event_type,
+            "call_id": self.call_id,
+            "created_at": self.created_at,
+            "ok": self.ok,
+            "replay_of": self.replay_of,
+            "body": _text(self.body),
+            "attempts": [_attempt_dict(attempt) for attempt in self.attempts],
+        }
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    """A call started by a scenario or the control API, as logged by :meth:`DeliveryLog.record_call`."""
+
+    id: str
+    agent_id: str | None
+    scenario: str | None
+    events: int
+    created_at: float
+
+
+def _text(data: bytes) -> str:
+    text = data[: TEXT_CAP * 4].decode("utf-8", errors="replace")
+    return text if len(text) <= TEXT_CAP else text[:TEXT_CAP] + "... [truncated]"
+
+
+def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "number": attempt.number,
+        "url": attempt.url,
+        "request_headers": attempt.request_headers,
+        "started_at": attempt.started_at,
+        "latency": attempt.latency,
+        "status": attempt.status,
+        "ok": attempt.ok,
+        "failure": attempt.failure,
+        "error": attempt.error,
+        "response_headers": attempt.response_headers,
+        "response_body": _text(attempt.response_body),
+        "response_truncated": attempt.response_truncated,
+    }
+
+
+_Row = tuple[str, tuple[Any, ...]]  # (statement, parameters): one write for the writer thread
+
+
+class _Writer:
+    """The thread that owns all writes: drains the queue, one transaction per batch.
+
+    Kept apart from DeliveryLog so a finalizer can stop it without keeping the log alive.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, lock: threading.Lock, description: str) -> None:
+        self.connection = connection
+        self.lock = lock  # serialises the connection between this thread and readers
+        self.description = description
+        self.condition = threading.Condition()
+        self.pending: list[_Row] = []
+        self.submitted = 0
+        self.committed = 0
+        self.failure: BaseException | None = None
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name=f"delivery-log-writer {description}", daemon=True)
+        self.thread.start()
+
+    def submit(self, rows: Sequence[_Row]) -> None:
+        with self.condition:
+            self._raise_failure()
+            while len(self.pending) >= QUEUE_LIMIT and self.failure is None:
+                self.condition.wait()
+            self._raise_failure()
+            if self.stopping:
+                raise DeliveryError(f"delivery log {self.description} is closed; open a new DeliveryLog to record")
+            self.pending.extend(rows)
+            self.submitted += 1
+            self.condition.notify_all()
+
+    def flush(self) -> None:
+        with self.condition:
+            target = self.submitted
+            while self.committed < target and self.failure is None:
+                self.condition.wait()
+            self._raise_failure()
+
+    def stop(self) -> None:
+        """Commit what is queued, then end the thread; idempotent."""
+        with self.condition:
+            self.stopping = True
+            self.condition.notify_all()
+        if self.thread is not threading.current_thread():
+            self.thread.join()
+
+    def _raise_failure(self) -> None:
+        if self.failure is not None:
+            message = f"delivery log {self.description}: cannot write ({self.failure}); check the disk and the path"
+            raise DeliveryError(message) from self.failure
+
+    def _run(self) -> None:
+        while True:
+            with self.condition:
+                while not self.pending and not self.stopping:
+                    self.condition.wait()
+                if not self.pending:
+                    return
+                batch, self.pending = self.pending, []
+                done = self.submitted
+                self.condition.notify_all()  # room in the queue again
+            try:
+                with self.lock, self.connection:
+                    for statement, parameters in batch:
+                        self.connection.execute(statement, parameters)
+            except BaseException as exc:  # reported to the recording thread by submit() and flush()
+                with self.condition:
+                    self.failure = exc
+                    self.condition.notify_all()
+                return
+            with self.condition:
+                self.committed = done
+                self.condition.notify_all()
+
+
+class DeliveryLog:
+    """Calls, deliveries and attempts in a SQLite file (``":memory:"`` for tests); an ``AttemptRecorder``.
+
+    ``with DeliveryLog(path) as log: ...``; :meth:`close` commits everything recorded. Recording is safe
+    from any thread; reads see everything recorded before them.
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_DB_PATH) -> None:
+        self.path = path if str(path) == MEMORY else Path(path)
+        self._description = MEMORY if self.path == MEMORY else str(self.path)
+        self._connection = _connect(self.path)
+        self._lock = threading.Lock()
+        self._writer = _Writer(self._connection, self._lock, self._description)
+        self._closed = False
+        # Commit what is queued even if the owner forgets close(), including at interpreter exit.
+        self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._connection)
+
+    @classmethod
+    def open_existing(cls, path: str | Path) -> DeliveryLog:
+        """Open a log that must already exist (commands that only read or replay); DeliveryError if not."""
+        if str(path) != MEMORY and not Path(path).is_file():
+            message = f"no delivery log at {path}: run `harness send` or `harness serve` first, or pass --db PATH"
+            raise DeliveryError(message)
+        return cls(path)
+
+    def __enter__(self) -> DeliveryLog:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"DeliveryLog({self._description!r})"
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
+        """Queue one attempt (and its delivery's row) for the writer; returns without touching the disk."""
+        self._check_open()
+        created_at = delivery.attempts[0].started_at if delivery.attempts else delivery.created_at
+        delivery_row = (
+            delivery.id,
+            delivery.url,
+            delivery.event_type,
+            delivery.call_id,
+            delivery.body,
+            created_at,
+            int(attempt.ok),
+            attempt.number,
+            delivery.replay_of,
+        )
+        attempt_row = (
+            delivery.id,
+            attempt.number,
+            attempt.url,
+            json.dumps(attempt.request_headers),
+            attempt.started_at,
+            attempt.latency,
+            attempt.status,
+            json.dumps(attempt.response_headers),
+            attempt.response_body,
+            int(attempt.response_truncated),
+            attempt.failure,
+            attempt.error,
+        )
+        self._writer.submit([(_UPSERT_DELIVERY, delivery_row), (_INSERT_ATTEMPT, attempt_row)])
+
+    def record_call(self, call_id: str, *, agent_id: str | None, scenario: str | None, events: int) -> None:
+        """Queue a call's row: which agent, which scenario, how many events it is planned to send."""
+        self._check_open()
+        self._writer.submit([(_UPSERT_CALL, (call_id, agent_id, scenario, events, time.time()))])
+
+    def flush(self) -> None:
+        """Return once everything recorded so far is committed; raises DeliveryError if writing failed."""
+        self._check_open()
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Commit everything recorded, stop the writer and close the file; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finalizer()
+        self._writer._raise_failure()
+
+    def clear(self) -> None:
+        """Delete every call, delivery and attempt (the pytest plugin does this between tests)."""
+        self.flush()
+        with self._lock, self._connection:
+            self._connection.execute("DELETE FROM attempts")
+            self._connection.execute("DELETE FROM deliveries")
+            self._connection.execute("DELETE FROM calls")
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def get_delivery(self, delivery_id: str) -> StoredDelivery:
+        """The delivery with this id and its attempts; DeliveryError naming the id and the log if unknown."""
+        with self._reading() as connection:
+            row = connection.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+            if row is None:
+                message = f"delivery {delivery_id!r} is not in the delivery log {self._description}"
+                raise DeliveryError(message + "; list deliveries with `harness deliveries`, or pass --db PATH")
+            return self._with_attempts(connection, [row])[0]
+
+    def list_deliveries(
+        self,
+        *,
+        call_id: str | None = None,
+        event_type: str | None = None,
+        ok: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[StoredDelivery]:
+        """Deliveries matching every filter given, newest first, with their attempts."""
+        if limit < 0 or offset < 0:
+            raise ConfigError(f"limit {limit}, offset {offset}: expected numbers >= 0")
+        conditions: list[str] = []
+        parameters: list[Any] = []
+        for column, value in (("call_id", call_id), ("event_type", event_type)):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                parameters.append(value)
+        if ok is not None:
+            conditions.append("ok = ?")
+            parameters.append(int(ok))
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        query = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries {where} ORDER BY seq DESC LIMIT ? OFFSET ?"
+        with self._reading() as connection:
+            rows = connection.execute(query, [*parameters, limit, offset]).fetchall()
+            return self._with_attempts(connection, rows)
+
+    def count(self, *, ok: bool | None = None) -> int:
+        """How many deliveries are logged (only the successful or failed ones with ``ok=``)."""
+        with self._reading() as connection:
+            if ok is None:
+                row = connection.execute("SELECT count(*) FROM deliveries").fetchone()
+            else:
+                row = connection.execute("SELECT count(*) FROM deliveries WHERE ok = ?", (int(ok),)).fetchone()
+            return int(row[0])
+
+    def list_calls(self, *, limit: int = 100, offset: int = 0) -> list[StoredCall]:
+        """Logged calls, newest first."""
+        with self._reading() as connection:
+            rows = connection.execute(
+                "SELECT id, agent_id, scenario, events, created_at FROM calls"
+                " ORDER BY created_at DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        return [StoredCall(*row) for row in rows]
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        # Reads see every record made before them: commit the queue first (a few ms at most).
+        self.flush()
+        with self._lock:
+            yield self._connection
+
+    def _with_attempts(self, connection: sqlite3.Connection, rows: list[Any]) -> list[StoredDelivery]:
+        deliveries = [
+            StoredDelivery(
+                id=row[0],
+                url=row[1],
+                event_type=row[2],
+                call_id=row[3],
+                body=bytes(row[4]),
+                created_at=row[5],
+                ok=bool(row[6]),
+                replay_of=row[7],
+            )
+            for row in rows
+        ]
+        by_id = {delivery.id: delivery for delivery in deliveries}
+        ids = list(by_id)
+        # Chunked to stay below SQLite's limit on bound parameters.
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for attempt_row in connection.execute(
+                f"SELECT * FROM attempts WHERE delivery_id IN ({marks}) ORDER BY delivery_id, number", chunk
+            ):
+                by_id[attempt_row[0]].attempts.append(_attempt_from_row(attempt_row))
+        return deliveries
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise DeliveryError(f"delivery log {self._description} is closed; open a new DeliveryLog to use it")
+
+
+def _attempt_from_row(row: Sequence[Any]) -> Attempt:
+    return Attempt(
+        number=row[1],
+        url=row[2],
+        request_headers=json.loads(row[3]),
+        started_at=row[4],
+        latency=row[5],
+        status=row[6],
+        response_headers=json.loads(row[7]),
+        response_body=bytes(row[8]),
+        response_truncated=bool(row[9]),
+        failure=row[10],
+        error=row[11],
+    )
+
+
+def _shutdown(writer: _Writer, connection: sqlite3.Connection) -> None:
+    writer.stop()
+    connection.close()
+
+
+def _connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) the log and its schema; ConfigError naming the path on any failure."""
+    if isinstance(path, Path):
+        if path.is_dir():
+            raise ConfigError(f"delivery log {path}: is a directory; pass a file path such as {path / 'deliveries.db'}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"delivery log {path}: cannot create its directory ({exc.strerror}); pass another --db PATH"
+            raise ConfigError(message) from exc
+    try:
+        # One connection shared by the writer thread and readers, serialised by DeliveryLog's lock.
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level="DEFERRED")
+    except sqlite3.Error as exc:
+        raise ConfigError(f"delivery log {path}: cannot open it ({exc}); pass another --db PATH") from exc
+    try:
+        connection.execute("PRAGMA busy_timeout = 5000")  # another process (harness replay) may be writing
+        if path != MEMORY:
+            connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            message = (
+                f"delivery log {path}: written by a newer harness (schema {version}); upgrade or pass another --db"
+            )
+            raise ConfigError(message)
+        with connection:
+            connection.executescript(_SCHEMA)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except sqlite3.Error as exc:
+        connection.close()
+        hint = "is it a delivery log, and writable?" if isinstance(exc, sqlite3.DatabaseError) else ""
+        raise ConfigError(f"delivery log {path}: cannot use it ({exc}); {hint} pass another --db PATH") from exc
+    except ConfigError:
+        connection.close()
+        raise
+    return connection

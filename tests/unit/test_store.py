@@ -1,0 +1,265 @@
+"""The delivery log: round trips, filters, durability on flush, and clear errors for bad paths."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.delivery import Attempt, Delivery, FailureKind, mask_secret, webhook_headers
+from harness.errors import ConfigError, DeliveryError
+from harness.store import MEMORY, TEXT_CAP, DeliveryLog
+
+SECRET = "whsec_store_test_secret"
+
+
+def make_delivery(
+    delivery_id: str,
+    *,
+    call_id: str = "ac_1",
+    event_type: str = "call_turn",
+    statuses: tuple[int | None, ...] = (200,),
+    body: bytes = b'{"type":"call_turn"}',
+    replay_of: str | None = None,
+) -> Delivery:
+    """A delivery with one attempt per status (None: a refused connection)."""
+    delivery = Delivery(
+        id=delivery_id, url="http://127.0.0.1:9/hook", body=body, event_type=event_type, call_id=call_id
+    )
+    delivery.replay_of = replay_of
+    for number, status in enumerate(statuses, start=1):
+        attempt = Attempt(
+            number=number,
+            url=delivery.url,
+            request_headers=mask_secret(webhook_headers(SECRET)),
+            started_at=1_700_000_000.0 + number,
+            latency=0.25,
+            status=status,
+            response_headers={"Content-Type": "text/plain"} if status else {},
+            response_body=b"ok" if status else b"",
+            failure=None if status is None or status < 300 else FailureKind.STATUS,
+        )
+        if status is None:
+            attempt.failure, attempt.error = FailureKind.REFUSED, "connection refused"
+        delivery.attempts.append(attempt)
+    return delivery
+
+
+def record(log: DeliveryLog, delivery: Delivery) -> None:
+    """Record each attempt as the Deliverer does: after appending it to the delivery."""
+    attempts, delivery.attempts = delivery.attempts, []
+    for attempt in attempts:
+        delivery.attempts.append(attempt)
+        log.record_attempt(delivery, attempt)
+
+
+@pytest.fixture
+def log() -> Iterator[DeliveryLog]:
+    with DeliveryLog(MEMORY) as log:
+        yield log
+
+
+def test_round_trip_keeps_every_field(log: DeliveryLog) -> None:
+    delivery = make_delivery("dlv_a", statuses=(503, 200), body=b'{"type":"call_turn","x":"\xc3\xa9"}')
+    record(log, delivery)
+
+    stored = log.get_delivery("dlv_a")
+
+    assert (stored.id, stored.url, stored.event_type, stored.call_id) == (
+        "dlv_a",
+        "http://127.0.0.1:9/hook",
+        "call_turn",
+        "ac_1",
+    )
+    assert stored.body == delivery.body
+    assert stored.ok is True
+    assert stored.replay_of is None
+    assert stored.created_at == delivery.attempts[0].started_at
+    assert [a.status for a in stored.attempts] == [503, 200]
+    assert [a.failure for a in stored.attempts] == [FailureKind.STATUS, None]
+    assert stored.attempts == delivery.attempts
+
+
+def test_only_the_masked_secret_is_stored(log: DeliveryLog) -> None:
+    record(log, make_delivery("dlv_a"))
+
+    headers = log.get_delivery("dlv_a").attempts[0].request_headers
+
+    assert headers["X-Webhook-Secret"] == "***"
+    assert SECRET not in json.dumps(log.get_delivery("dlv_a").to_dict())
+
+
+def test_ok_follows_the_last_attempt(log: DeliveryLog) -> None:
+    record(log, make_delivery("dlv_a", statuses=(200,)))
+    record(log, make_delivery("dlv_b", statuses=(500, 502)))
+    record(log, make_delivery("dlv_c", statuses=(None,)))
+
+    assert [d.id for d in log.list_deliveries(ok=False)] == ["dlv_c", "dlv_b"]
+    assert [d.id for d in log.list_deliveries(ok=True)] == ["dlv_a"]
+    assert log.get_delivery("dlv_c").attempts[0].failure == FailureKind.REFUSED
+    assert log.count() == 3
+    assert log.count(ok=False) == 2
+
+
+def test_list_filters_newest_first_and_pages(log: DeliveryLog) -> None:
+    for index in range(6):
+        call_id = "ac_even" if index % 2 == 0 else "ac_odd"
+        event_type = "call_started" if index < 2 else "call_turn"
+        record(log, make_delivery(f"dlv_{index}", call_id=call_id, event_type=event_type))
+
+    assert [d.id for d in log.list_deliveries()] == ["dlv_5", "dlv_4", "dlv_3", "dlv_2", "dlv_1", "dlv_0"]
+    assert [d.id for d in log.list_deliveries(call_id="ac_even")] == ["dlv_4", "dlv_2", "dlv_0"]
+    assert [d.id for d in log.list_deliveries(event_type="call_started")] == ["dlv_1", "dlv_0"]
+    assert [d.id for d in log.list_deliveries(call_id="ac_odd", event_type="call_turn")] == ["dlv_5", "dlv_3"]
+    assert [d.id for d in log.list_deliveries(limit=2, offset=1)] == ["dlv_4", "dlv_3"]
+    assert all(len(d.attempts) == 1 for d in log.list_deliveries())
+
+
+def test_negative_paging_is_a_config_error(log: DeliveryLog) -> None:
+    with pytest.raises(ConfigError, match="limit -1"):
+        log.list_deliveries(limit=-1)
+
+
+def test_replay_of_is_kept(log: DeliveryLog) -> None:
+    record(log, make_delivery("dlv_new", replay_of="dlv_old"))
+
+    assert log.get_delivery("dlv_new").replay_of == "dlv_old"
+
+
+def test_unknown_id_names_the_id_and_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    with DeliveryLog(path) as log, pytest.raises(DeliveryError) as caught:
+        log.get_delivery("dlv_missing")
+
+    assert "dlv_missing" in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_clear_empties_the_log(log: DeliveryLog) -> None:
+    record(log, make_delivery("dlv_a"))
+    log.record_call("ac_1", agent_id="agent_x", scenario="happy-path", events=4)
+
+    log.clear()
+
+    assert log.count() == 0
+    assert log.list_calls() == []
+    with pytest.raises(DeliveryError):
+        log.get_delivery("dlv_a")
+
+
+def test_record_call_is_listed(log: DeliveryLog) -> None:
+    log.record_call("ac_1", agent_id="agent_x", scenario="burst", events=12)
+
+    [call] = log.list_calls()
+
+    assert (call.id, call.agent_id, call.scenario, call.events) == ("ac_1", "agent_x", "burst", 12)
+
+
+def test_flush_commits_for_other_connections(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "log.db"  # the parent directory is created
+    log = DeliveryLog(path)
+    try:
+        record(log, make_delivery("dlv_a"))
+        log.record_call("ac_1", agent_id=None, scenario=None, events=1)
+        log.flush()
+
+        other = sqlite3.connect(path)
+        try:
+            assert other.execute("SELECT id FROM deliveries").fetchall() == [("dlv_a",)]
+            assert other.execute("SELECT count(*) FROM attempts").fetchone() == (1,)
+            assert other.execute("SELECT id FROM calls").fetchall() == [("ac_1",)]
+            assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        finally:
+            other.close()
+    finally:
+        log.close()
+
+
+def test_close_commits_and_reopen_reads(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    log = DeliveryLog(path)
+    for index in range(50):
+        record(log, make_delivery(f"dlv_{index}"))
+    log.close()
+    log.close()  # idempotent
+
+    with DeliveryLog(path) as reopened:
+        assert reopened.count() == 50
+
+
+def test_recording_after_close_is_an_error(tmp_path: Path) -> None:
+    log = DeliveryLog(tmp_path / "log.db")
+    log.close()
+
+    with pytest.raises(DeliveryError, match="closed"):
+        record(log, make_delivery("dlv_a"))
+
+
+def test_recording_from_many_threads_keeps_everything(log: DeliveryLog) -> None:
+    def worker(prefix: int) -> None:
+        for index in range(200):
+            record(log, make_delivery(f"dlv_{prefix}_{index}"))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert log.count() == 800
+
+
+def test_to_dict_is_json_ready_and_capped(log: DeliveryLog) -> None:
+    delivery = make_delivery("dlv_a")
+    delivery.attempts[0].response_body = b"x" * (TEXT_CAP + 10)
+    record(log, delivery)
+
+    data = log.get_delivery("dlv_a").to_dict()
+
+    assert json.loads(json.dumps(data)) == data
+    assert data["body"] == '{"type":"call_turn"}'
+    assert data["attempts"][0]["status"] == 200
+    assert data["attempts"][0]["ok"] is True
+    assert data["attempts"][0]["response_body"].endswith("... [truncated]")
+    assert len(data["attempts"][0]["response_body"]) == TEXT_CAP + len("... [truncated]")
+
+
+def test_a_directory_is_refused_with_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory") as caught:
+        DeliveryLog(tmp_path)
+
+    assert str(tmp_path) in str(caught.value)
+
+
+def test_a_parent_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+
+    with pytest.raises(ConfigError, match="cannot create its directory") as caught:
+        DeliveryLog(blocker / "log.db")
+
+    assert str(blocker / "log.db") in str(caught.value)
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are not the deliveries you are looking for" * 100)
+
+    with pytest.raises(ConfigError, match="not a database") as caught:
+        DeliveryLog(path)
+
+    assert str(path) in str(caught.value)
+
+
+def test_open_existing_refuses_a_missing_log(tmp_path: Path) -> None:
+    path = tmp_path / "missing.db"
+
+    with pytest.raises(DeliveryError, match="no delivery log at") as caught:
+        DeliveryLog.open_existing(path)
+
+    assert str(path) in str(caught.value)
+    assert not path.exists()
