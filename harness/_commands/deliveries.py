@@ -1,0 +1,47 @@
+"""``harness deliveries``: list the delivery log, newest first."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+
+from harness._console import color_enabled, paint
+from harness._logcli import add_db_argument, describe_attempt
+from harness.errors import ConfigError
+from harness.store import DeliveryLog, StoredDelivery
+
+HELP = "list logged deliveries, newest first"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_db_argument(parser)
+    parser.add_argument("--call", metavar="ID", help="only this call's deliveries")
+    parser.add_argument("--type", metavar="EVENT_TYPE", help="only this event type")
+    parser.add_argument("--failed", action="store_true", help="only failed deliveries")
+    parser.add_argument("--limit", type=int, default=50, metavar="N", help="at most N deliveries (default 50)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line, with every attempt")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise ConfigError(f"--limit {args.limit}: expected a number >= 1")
+    with DeliveryLog.open_existing(args.db) as log:
+        deliveries = log.list_deliveries(
+            call_id=args.call, event_type=args.type, ok=False if args.failed else None, limit=args.limit
+        )
+    colored = color_enabled(sys.stdout)
+    for delivery in deliveries:
+        print(json.dumps(delivery.to_dict()) if args.json else summary_line(delivery, colored=colored))
+    return 0
+
+
+def summary_line(delivery: StoredDelivery, *, colored: bool = False) -> str:
+    """One delivery: id, time, event type, call, outcome of the last attempt, how many attempts."""
+    when = datetime.fromtimestamp(delivery.created_at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    outcome = describe_attempt(delivery.attempts[-1]) if delivery.attempts else "no attempt"
+    outcome = paint(outcome, "green" if delivery.ok else "red", enabled=colored)
+    replay = f" replay of {delivery.replay_of}" if delivery.replay_of else ""
+    tries = f" ({len(delivery.attempts)} attempts)" if len(delivery.attempts) > 1 else ""
+    return f"{delivery.id}  {when}  {delivery.event_type or '-'}  {delivery.call_id or '-'}  {outcome}{tries}{replay}"

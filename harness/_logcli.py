@@ -1,0 +1,32 @@
+"""Command-line pieces shared by the commands that read the delivery log: the --db option, one-line summaries."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from harness.delivery import Attempt
+from harness.store import DEFAULT_DB_PATH
+
+DB_ENV = "HARNESS_DB"
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH``, defaulting to $HARNESS_DB, then ``.harness/deliveries.db`` in the working directory."""
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=Path(os.environ.get(DB_ENV) or DEFAULT_DB_PATH),
+        metavar="PATH",
+        help=f"the delivery log (default: ${DB_ENV}, else {DEFAULT_DB_PATH})",
+    )
+
+
+def describe_attempt(attempt: Attempt) -> str:
+    """``200 in 12 ms``, or ``failed (refused): connection refused ...``."""
+    elapsed = f"{attempt.latency * 1000:.0f} ms"
+    if attempt.ok:
+        return f"{attempt.status} in {elapsed}"
+    status = f" {attempt.status}" if attempt.status is not None else ""
+    return f"failed ({attempt.failure}{status}) after {elapsed}: {attempt.error}"
