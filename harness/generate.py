@@ -1,0 +1,497 @@
+"""Seeded, realistic call simulator: the events a Cartesia agent's webhook receives for one call.
+
+``simulate_call(seed=...)`` returns a call's events in delivery order, built through the models so they
+always validate; the same arguments always give byte-identical ``to_json()``. Calls are coherent:
+one set of IDs, timestamps that never go back, alternating speakers with realistic speech rates,
+tool calls that use what the caller said, system turns with the agent SDK's metrics, and a post-call
+summary that names the topic. Content (names, addresses, dates, amounts, order numbers) comes from
+faker in several locales, seeded per call.
+
+Faker instances are cached per locale and re-seeded for every call, so simulating calls from several
+threads at once is not supported; use one process per worker instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from faker import Faker
+
+from harness import _ids
+from harness._dialogue import ANSWER_LINE, BUILDERS, FORM_ANSWER_METRIC, Conversation, Line
+from harness.errors import ConfigError
+from harness.models import (
+    BUILTIN_METRICS,
+    DIAL_FAILURE_END_REASONS,
+    END_REASONS,
+    Analysis,
+    Call,
+    CallCompleted,
+    CallFailed,
+    CallStarted,
+    CallTurn,
+    Event,
+    LogEvent,
+    LogMetric,
+    PostCallAnalysis,
+    TelephonyParams,
+    TextChunk,
+    Timestamp,
+    ToolCall,
+    Turn,
+)
+
+__all__ = [
+    "COMPLETED_END_REASONS",
+    "DOMAINS",
+    "FAILED_END_REASONS",
+    "FORM_ANSWER_METRIC",
+    "LOCALES",
+    "OUTCOMES",
+    "derive_seed",
+    "simulate_call",
+    "simulate_calls",
+]
+
+DOMAINS: tuple[str, ...] = tuple(BUILDERS)
+LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "ja_JP")
+FAILED_END_REASONS = (*DIAL_FAILURE_END_REASONS, "error")
+COMPLETED_END_REASONS = tuple(reason for reason in END_REASONS if reason not in FAILED_END_REASONS)
+# "completed" and "failed" let the simulator pick a fitting end reason; an end reason pins it.
+OUTCOMES: tuple[str, ...] = ("completed", "failed", *END_REASONS)
+
+# Speech and latency ranges, from Cartesia's published call examples and typical voice-agent figures.
+WORDS_PER_SECOND = (2.0, 3.5)
+GAP_MS = (200, 1500)
+STT_TTFB_S = (0.08, 0.35)
+TTS_TTFB_S = (0.15, 0.45)
+VAD_BUFFER_MS = (400, 900)
+INTERRUPTION_RATE = 0.15
+ANALYSIS_DELAY_MS = (2000, 8000)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Default call starts fall in the 90 days after this instant, chosen by the seed.
+_DEFAULT_START_BASE = datetime(2026, 1, 5, tzinfo=UTC)
+_REGIONS = {"en_US": "US", "ja_JP": "APAC"}
+_ERROR_MESSAGES = {
+    "dial_busy": "The callee's line was busy.",
+    "dial_failed": "Could not connect the call: the number is unreachable.",
+    "dial_no_answer": "No answer after 30 seconds of ringing.",
+    "error": (
+        "LLM provider request timed out after 30 s.",
+        "TTS stream closed unexpectedly (code 1011).",
+        "Agent process exited with status 1.",
+    ),
+}
+_FAKERS: dict[str, Faker] = {}
+
+
+def derive_seed(seed: int, index: int) -> int:
+    """The seed of call ``index`` in a sequence started from ``seed`` (stable across Python versions)."""
+    digest = hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def simulate_calls(*, seed: int, count: int, **options: Any) -> Iterator[list[Event]]:
+    """Yield ``count`` simulated calls; call ``i`` is ``simulate_call(seed=derive_seed(seed, i), **options)``."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ConfigError(f"count: expected an integer >= 0, got {count!r}")
+    for index in range(count):
+        yield simulate_call(seed=derive_seed(seed, index), **options)
+
+
+def simulate_call(
+    *,
+    seed: int,
+    outcome: str | None = None,
+    domain: str | None = None,
+    turns: int | None = None,
+    start: datetime | None = None,
+    legacy_fields: bool = True,
+    locale: str | None = None,
+    agent_id: str | None = None,
+    webhook_id: str | None = None,
+    call_id: str | None = None,
+) -> list[Event]:
+    """Simulate one call and return its webhook events in delivery order.
+
+    ``outcome`` is ``None`` (a seeded choice, mostly completed), ``"completed"``, ``"failed"`` or one of
+    :data:`harness.END_REASONS`: dial failures fail before anyone speaks, ``"error"`` fails mid-call, any
+    other reason completes the call with it. ``turns`` fixes the number of user and assistant turns
+    (system log turns come on top; dial failures always have none). ``start`` is the call's aware start
+    time; by default it is derived from the seed. ``legacy_fields`` adds the top-level ``body`` and
+    ``end_reason`` copies the platform still sends. ``locale`` picks the faker locale (one of
+    :data:`LOCALES`); the ID options pin the IDs the events carry.
+    """
+    _check_options(seed=seed, outcome=outcome, domain=domain, turns=turns, start=start, locale=locale)
+    rng = random.Random(seed)
+    locale = locale or rng.choice(LOCALES)
+    domain = domain or rng.choice(DOMAINS)
+    failed, end_reason = _pick_outcome(rng, outcome)
+    start_ns = _start_ns(rng, start)
+    fake = _faker(locale, rng.getrandbits(32))
+
+    ids = _Ids(
+        call_id=call_id or _ids.call_id(rng),
+        agent_id=agent_id or _ids.agent_id(rng),
+        webhook_id=webhook_id or _ids.webhook_id(rng),
+    )
+    conversation = BUILDERS[domain](fake, rng, locale, _date_of(start_ns))
+    dial_failure = end_reason in DIAL_FAILURE_END_REASONS
+    call_fields = _call_fields(
+        rng, fake, locale, ids, conversation, start_time=_stamp(start_ns), dial_failure=dial_failure
+    )
+    telephony = call_fields.get("telephony_params")
+    outbound = telephony is not None and telephony.direction == "outbound"
+
+    lines = [] if dial_failure else _choose_lines(rng, conversation, turns, end_reason, outbound=outbound)
+    transcript = _Timeline(rng, domain).build(lines, end_reason)
+    resolved = conversation.core[-1] in lines
+
+    if transcript:
+        end_ms = _end_ms(transcript[-1]) + rng.randint(300, 2000)
+    else:
+        end_ms = rng.randint(5000, 35000) if dial_failure else rng.randint(1000, 5000)
+    analysis_ms = end_ms + rng.randint(*ANALYSIS_DELAY_MS)
+    error_message = _error_message(rng, end_reason) if failed else None
+
+    events: list[Event] = [
+        CallStarted(**ids.envelope(_stamp(start_ns)), call=Call(status="started", **call_fields)),
+    ]
+    for turn in transcript:
+        stamp = _stamp(start_ns + _end_ms(turn) * 1_000_000)
+        if legacy_fields:
+            events.append(CallTurn(**ids.envelope(stamp), turn=turn, body=turn))
+        else:
+            events.append(CallTurn(**ids.envelope(stamp), turn=turn))
+
+    end_stamp = _stamp(start_ns + end_ms * 1_000_000)
+    final: dict[str, Any] = {
+        "status": "failed" if failed else "completed",
+        "end_time": end_stamp,
+        "end_reason": end_reason,
+        "transcript": transcript,
+    }
+    if error_message is not None:
+        final["error_message"] = error_message
+    call = Call(**call_fields, **final)
+    legacy: dict[str, Any] = {"body": transcript, "end_reason": end_reason} if legacy_fields else {}
+    ended_class = CallFailed if failed else CallCompleted
+    events.append(ended_class(**ids.envelope(end_stamp), call=call, **legacy))
+
+    if not failed or transcript:
+        summary = _summary(conversation, end_reason, resolved=resolved, error_message=error_message)
+        events.append(
+            PostCallAnalysis(
+                **ids.envelope(_stamp(start_ns + analysis_ms * 1_000_000)), analysis=Analysis(summary=summary)
+            )
+        )
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class _Ids:
+    call_id: str
+    agent_id: str
+    webhook_id: str
+
+    def envelope(self, stamp: Timestamp) -> dict[str, Any]:
+        return {"call_id": self.call_id, "agent_id": self.agent_id, "webhook_id": self.webhook_id, "timestamp": stamp}
+
+
+def _check_options(
+    *, seed: int, outcome: str | None, domain: str | None, turns: int | None, start: datetime | None, locale: str | None
+) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"seed: expected an integer, got {seed!r}")
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ConfigError(f"outcome: expected one of {', '.join(OUTCOMES)}, got {outcome!r}")
+    if domain is not None and domain not in DOMAINS:
+        raise ConfigError(f"domain: expected one of {', '.join(DOMAINS)}, got {domain!r}")
+    if turns is not None and (isinstance(turns, bool) or not isinstance(turns, int) or turns < 0):
+        raise ConfigError(f"turns: expected an integer >= 0, got {turns!r}")
+    if start is not None and (not isinstance(start, datetime) or start.utcoffset() is None):
+        raise ConfigError(f"start: expected a timezone-aware datetime (e.g. 2026-03-02T15:04:05Z), got {start!r}")
+    if locale is not None and locale not in LOCALES:
+        raise ConfigError(f"locale: expected one of {', '.join(LOCALES)}, got {locale!r}")
+
+
+def _pick_outcome(rng: random.Random, outcome: str | None) -> tuple[bool, str]:
+    """(failed?, end_reason) for the requested outcome."""
+    if outcome is None:
+        outcome = "failed" if rng.random() < 0.15 else "completed"
+    if outcome == "completed":
+        reason = rng.choices(COMPLETED_END_REASONS, weights=(45, 35, 4, 3, 6, 7))[0]
+    elif outcome == "failed":
+        reason = rng.choices(FAILED_END_REASONS, weights=(3, 2, 3, 4))[0]
+    else:
+        reason = outcome
+    return reason in FAILED_END_REASONS, reason
+
+
+def _start_ns(rng: random.Random, start: datetime | None) -> int:
+    if start is None:
+        offset_s = rng.randrange(90 * 24 * 3600)
+        return _to_ns(_DEFAULT_START_BASE) + offset_s * 1_000_000_000 + rng.randrange(1_000_000_000)
+    return _to_ns(start)
+
+
+def _to_ns(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def _date_of(ns: int) -> date:
+    return (_EPOCH + timedelta(microseconds=ns // 1000)).date()
+
+
+def _stamp(ns: int) -> Timestamp:
+    """Format nanoseconds since the epoch as the platform does: UTC, ``Z``, nine fractional digits."""
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    moment = _EPOCH + timedelta(seconds=seconds)
+    return Timestamp(
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{nanos:09d}Z"
+    )
+
+
+def _faker(locale: str, seed: int) -> Faker:
+    # Building a Faker is slow (it loads every provider), so one per locale is kept and re-seeded per call.
+    fake = _FAKERS.get(locale)
+    if fake is None:
+        fake = _FAKERS[locale] = Faker(locale)
+    fake.seed_instance(seed)
+    return fake
+
+
+def _call_fields(
+    rng: random.Random,
+    fake: Faker,
+    locale: str,
+    ids: _Ids,
+    conversation: Conversation,
+    *,
+    start_time: Timestamp,
+    dial_failure: bool,
+) -> dict[str, Any]:
+    """The call fields that stay the same from ``call_started`` to the end of the call."""
+    fields: dict[str, Any] = {
+        "id": ids.call_id,
+        "agent_id": ids.agent_id,
+        "agent_name": conversation.agent_name,
+        "start_time": start_time,
+    }
+    by_phone = dial_failure or rng.random() < 0.8
+    if by_phone:
+        fields["telephony_params"] = _telephony(rng, locale, outbound=dial_failure or rng.random() < 0.35)
+        fields["telephony_account_type"] = rng.choices(("cartesia", "twilio", "sip_trunk"), weights=(4, 4, 2))[0]
+    else:
+        fields["telephony_account_type"] = "cartesia"
+    fields["deployment_id"] = _ids.deployment_id(rng)
+    fields["deployment_version_id"] = _ids.deployment_version_id(rng)
+    fields["deployment_region"] = _REGIONS.get(locale, "EU")
+    tier = rng.choice(("bronze", "silver", "gold"))
+    fields["metadata"] = {} if rng.random() < 0.2 else {"customer_tier": tier, "crm_id": fake.bothify("CRM-#####")}
+    fields["zdr"] = rng.random() < 0.1
+    return fields
+
+
+def _telephony(rng: random.Random, locale: str, *, outbound: bool) -> TelephonyParams:
+    agent_number = _ids.phone_number(rng, locale)
+    customer_number = _ids.phone_number(rng, locale)
+    caller, callee = (agent_number, customer_number) if outbound else (customer_number, agent_number)
+    return TelephonyParams(
+        to=callee,
+        from_=caller,
+        call_sid=_ids.call_sid(rng),
+        direction="outbound" if outbound else "inbound",
+        parameters={},
+        headers={},
+        connection_type="phone",
+    )
+
+
+def _choose_lines(
+    rng: random.Random, conversation: Conversation, turns: int | None, end_reason: str, *, outbound: bool
+) -> list[Line]:
+    """The user and assistant lines actually spoken, ``turns`` of them when it is given."""
+    fillers = rng.sample(conversation.fillers, len(conversation.fillers))
+    if turns is not None:
+        natural = conversation.core + conversation.closing
+        if turns <= len(natural):
+            return natural[:turns]
+        extra = turns - len(natural)
+        # An odd count is made even by the callee answering first, as on an outbound call.
+        opening = [ANSWER_LINE] if extra % 2 else []
+        middle = [line for index in range(extra // 2) for line in fillers[index % len(fillers)]]
+        return opening + conversation.core + middle + conversation.closing
+    opening = [ANSWER_LINE] if outbound and rng.random() < 0.7 else []
+    middle = [line for pair in fillers[: rng.choice((0, 0, 1, 2))] for line in pair]
+    lines = opening + conversation.core + middle + conversation.closing
+    if end_reason not in ("agent_hangup", "client_hangup"):
+        # Cancelled, timed-out, dropped and errored calls stop part-way through.
+        lines = lines[: rng.randint(1, len(lines) - 1)]
+    return lines
+
+
+def _error_message(rng: random.Random, end_reason: str) -> str:
+    message = _ERROR_MESSAGES.get(end_reason, "The call failed.")
+    return message if isinstance(message, str) else rng.choice(message)
+
+
+def _summary(conversation: Conversation, end_reason: str, *, resolved: bool, error_message: str | None) -> str:
+    about = f"{conversation.caller_name} called about {conversation.topic}"
+    if error_message is not None:
+        return f"{about}, but the call failed before it was resolved: {error_message}"
+    if resolved:
+        return f"{about}. {conversation.resolution}"
+    return f"{about}; the call ended ({end_reason.replace('_', ' ')}) before it was resolved."
+
+
+def _end_ms(turn: Turn) -> int:
+    return round((turn.end_timestamp or 0) * 1000)
+
+
+def _words(text: str) -> list[str]:
+    return text.split(" ")
+
+
+class _Timeline:
+    """Lays out lines in time and turns them into ``Turn`` models, adding the agent's system log turns."""
+
+    def __init__(self, rng: random.Random, domain: str) -> None:
+        self.rng = rng
+        self.domain = domain
+        self.metric_index = 0
+        self.answers = 0
+
+    def build(self, lines: list[Line], end_reason: str) -> list[Turn]:
+        rng = self.rng
+        rates = [rng.uniform(*WORDS_PER_SECOND) for _ in lines]
+        texts = [line.text for line in lines]
+        overlaps = [0] * len(lines)
+        for index, line in enumerate(lines[:-1]):
+            following = lines[index + 1]
+            if (
+                line.role == "assistant"
+                and line.tool is None
+                and not line.uses_result
+                and line.interruptible
+                and following.role == "user"
+                and rng.random() < INTERRUPTION_RATE
+            ):
+                words = _words(line.text)
+                kept = max(2, round(len(words) * rng.uniform(0.4, 0.8)))
+                if kept < len(words):
+                    texts[index] = " ".join(words[:kept])
+                    spoken_ms = _duration_ms(texts[index], rates[index])
+                    limit = min(700, _duration_ms(following.text, rates[index + 1]) - 100, spoken_ms - 100)
+                    overlaps[index + 1] = rng.randint(150, limit) if limit >= 150 else 0
+                    if overlaps[index + 1] == 0:
+                        texts[index] = line.text
+
+        turns: list[Turn] = []
+        cursor = rng.randint(300, 1500)
+        last_assistant = max((i for i, line in enumerate(lines) if line.role == "assistant"), default=-1)
+        user_turns_seen = 0
+        previous_end = 0
+        for index, line in enumerate(lines):
+            # The caller cuts in before an interrupted assistant turn ends.
+            start = previous_end - overlaps[index] if overlaps[index] else cursor
+            end = start + _duration_ms(texts[index], rates[index])
+            interrupted = index + 1 < len(lines) and overlaps[index + 1] > 0
+            if line.role == "user":
+                turns.append(self._user_turn(texts[index], start, end))
+                user_turns_seen += 1
+                gap = rng.randint(*GAP_MS)
+                turns.extend(self._system_turns(line, end, gap, first_user=user_turns_seen == 1))
+                cursor = end + gap
+            else:
+                if interrupted:
+                    reason = "interrupted"
+                elif index == last_assistant and end_reason == "agent_hangup":
+                    reason = "call_ended"
+                else:
+                    reason = "tts_completed"
+                turns.append(self._assistant_turn(line, texts[index], start, end, reason, interrupted))
+                cursor = end + rng.randint(*GAP_MS)
+            previous_end = end
+        return turns
+
+    def _user_turn(self, text: str, start: int, end: int) -> Turn:
+        return Turn(
+            role="user",
+            text=text,
+            start_timestamp=start / 1000,
+            end_timestamp=end / 1000,
+            stt_ttfb=round(self.rng.uniform(*STT_TTFB_S), 3),
+            vad_buffer_ms=self.rng.randint(*VAD_BUFFER_MS),
+        )
+
+    def _assistant_turn(self, line: Line, text: str, start: int, end: int, reason: str, interrupted: bool) -> Turn:
+        fields: dict[str, Any] = {
+            "role": "assistant",
+            "text": text,
+            "start_timestamp": start / 1000,
+            "end_timestamp": end / 1000,
+            "tts_ttfb": round(self.rng.uniform(*TTS_TTFB_S), 3),
+            "was_interrupted": interrupted,
+            "end_reason": reason,
+            "text_chunks": self._chunks(text, start, end),
+        }
+        if line.tool is not None:
+            fields["tool_calls"] = [
+                ToolCall(
+                    id=_ids.tool_call_id(self.rng),
+                    name=line.tool.name,
+                    arguments=dict(line.tool.arguments),
+                    result=line.tool.result_json(),
+                )
+            ]
+        return Turn(**fields)
+
+    def _chunks(self, text: str, start: int, end: int) -> list[TextChunk]:
+        words = _words(text)
+        chunks: list[TextChunk] = []
+        position = 0
+        while position < len(words):
+            size = self.rng.randint(3, 6)
+            piece = " ".join(words[position : position + size])
+            offset = start + (end - start) * position // len(words)
+            chunks.append(TextChunk(text=piece if position == 0 else " " + piece, start_timestamp=offset / 1000))
+            position += size
+        return chunks
+
+    def _system_turns(self, line: Line, user_end: int, gap: int, *, first_user: bool) -> list[Turn]:
+        """The agent's log entries after a user turn, spread inside the gap before the next turn."""
+        # (kind, name, metadata or value)
+        entries: list[tuple[str, str, Any]] = []
+        if first_user:
+            confidence = round(self.rng.uniform(0.7, 0.99), 2)
+            entries.append(("event", "intent_detected", {"intent": self.domain, "confidence": confidence}))
+        if line.form_field is not None:
+            self.answers += 1
+            entries.append(("metric", FORM_ANSWER_METRIC, self.answers))
+        name = BUILTIN_METRICS[self.metric_index % len(BUILTIN_METRICS)]
+        self.metric_index += 1
+        entries.append(("metric", name, gap if name == "agent_turn_ms" else self.rng.randint(150, 700)))
+
+        turns: list[Turn] = []
+        step = gap // (len(entries) + 1)
+        for position, (kind, entry_name, payload) in enumerate(entries, start=1):
+            at = (user_end + step * position) / 1000
+            if kind == "event":
+                event = LogEvent(event=entry_name, metadata=payload, timestamp=at)
+                turns.append(Turn(role="system", text="", start_timestamp=at, end_timestamp=at, log_event=event))
+            else:
+                metric = LogMetric(name=entry_name, value=payload, timestamp=at)
+                turns.append(Turn(role="system", text="", start_timestamp=at, end_timestamp=at, log_metric=metric))
+        return turns
+
+
+def _duration_ms(text: str, words_per_second: float) -> int:
+    return max(1, round(len(_words(text)) / words_per_second * 1000))
