@@ -1,0 +1,151 @@
+"""``harness fixtures``: write realistic simulated calls as JSON fixture files for a receiver's own tests."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from harness.errors import ConfigError
+from harness.generate import DOMAINS, LOCALES, OUTCOMES, simulate_calls
+from harness.models import Event
+
+HELP = "write simulated calls as JSON fixture files (one per event, or JSON Lines)"
+
+JSONL_NAME = "events.jsonl"
+# Files this command writes in json format: <call>-<call id>-<event>-<type>.json
+FIXTURE_NAME = re.compile(r"^\d{4,}-[^-]+-\d{2,}-[a-z_]+\.json$")
+# Without a terminal, a progress line is printed every this many calls.
+PROGRESS_EVERY = 1000
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _turns(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--calls", type=_count, default=1, metavar="N", help="number of calls (default: 1)")
+    parser.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed; the same seed writes the same bytes")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory to write into")
+    parser.add_argument(
+        "--format",
+        choices=("json", "jsonl"),
+        default="json",
+        help=f"json: one file per event, named to sort in delivery order; jsonl: one line per event in {JSONL_NAME}",
+    )
+    parser.add_argument("--outcome", choices=OUTCOMES, help="completed, failed or an end reason (default: mixed)")
+    parser.add_argument("--domain", choices=DOMAINS, help="conversation domain (default: mixed)")
+    parser.add_argument("--locale", choices=LOCALES, help="faker locale for names and addresses (default: mixed)")
+    parser.add_argument("--turns", type=_turns, metavar="N", help="user and assistant turns per call (default: varies)")
+    parser.add_argument(
+        "--no-legacy-fields",
+        dest="legacy_fields",
+        action="store_false",
+        help="leave out the legacy top-level body and end_reason copies",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite fixtures already in DIR")
+
+
+def run(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    target = out / JSONL_NAME if args.format == "jsonl" else out
+    _prepare(out, args.format, force=args.force)
+    calls = simulate_calls(
+        seed=args.seed,
+        count=args.calls,
+        outcome=args.outcome,
+        domain=args.domain,
+        locale=args.locale,
+        turns=args.turns,
+        legacy_fields=args.legacy_fields,
+    )
+    report = _progress_reporter(args.calls, sys.stderr)
+    events_written = 0
+    try:
+        if args.format == "jsonl":
+            with target.open("wb") as stream:
+                for index, events in enumerate(calls):
+                    stream.writelines(event.to_json() + b"\n" for event in events)
+                    events_written += len(events)
+                    report(index + 1)
+        else:
+            width = max(4, len(str(args.calls - 1)))
+            for index, events in enumerate(calls):
+                _write_call(out, index, width, events)
+                events_written += len(events)
+                report(index + 1)
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot write fixtures ({exc.strerror or exc}); choose a writable --out") from exc
+    print(f"wrote {events_written} events from {args.calls} calls to {target}")
+    return 0
+
+
+def _prepare(out: Path, fmt: str, *, force: bool) -> None:
+    """Create ``out``; refuse to overwrite earlier fixtures unless ``force``, then clear them."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a directory; pass a directory path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        existing = [out / JSONL_NAME] if (out / JSONL_NAME).exists() else []
+        if fmt == "json":
+            existing = sorted(path for path in out.iterdir() if FIXTURE_NAME.match(path.name))
+        if existing and not force:
+            raise ConfigError(
+                f"--out {out}: already holds {len(existing)} fixture file(s) (e.g. {existing[0].name}); "
+                "pass --force to overwrite them or choose another directory"
+            )
+        # Stale files from a larger earlier run would otherwise mix with the new calls.
+        for path in existing:
+            path.unlink()
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot use it ({exc.strerror or exc}); choose a writable directory") from exc
+
+
+def _write_call(out: Path, index: int, width: int, events: list[Event]) -> None:
+    event_width = max(2, len(str(len(events) - 1)))
+    for position, event in enumerate(events):
+        name = f"{index:0{width}d}-{event.call_id}-{position:0{event_width}d}-{event.type}.json"
+        (out / name).write_bytes(event.to_json() + b"\n")
+
+
+def _progress_reporter(total: int, stream: IO[str]) -> Callable[[int], None]:
+    """A callback taking the number of calls done: live on a terminal, a line every PROGRESS_EVERY otherwise."""
+    live = bool(getattr(stream, "isatty", lambda: False)())
+    step = max(1, total // 100)
+
+    def report(done: int) -> None:
+        if live:
+            if done % step == 0 or done == total:
+                stream.write(f"\rfixtures: {done}/{total} calls" + ("\n" if done == total else ""))
+                stream.flush()
+        elif done % PROGRESS_EVERY == 0 and done != total:
+            stream.write(f"fixtures: {done}/{total} calls\n")
+            stream.flush()
+
+    return report
