@@ -1,0 +1,145 @@
+"""``harness send``: play scenarios straight at a receiver, one shot, no server; a line per delivery."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import urlsplit
+
+from harness._console import color_enabled, paint
+from harness.delivery import Deliverer, Delivery, DeliverySettings
+from harness.errors import ConfigError, TargetUnreachableError
+from harness.player import PlayResult, play
+from harness.scenarios import Plan, PlannedDelivery, Scenario, load_scenario
+from harness.store import DEFAULT_DB_PATH, DeliveryLog
+
+HELP = "send scenario events to a webhook receiver once (no server needed)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--to", required=True, metavar="URL", help="the receiver's webhook URL")
+    parser.add_argument("--secret", help="webhook secret sent in X-Webhook-Secret (default: $CARTESIA_WEBHOOK_SECRET)")
+    parser.add_argument(
+        "--scenario", action="append", default=[], metavar="NAME", help="a bundled scenario (repeatable)"
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE", help="scenario .toml files")
+    parser.add_argument("--db", default=None, help=f"delivery log (default: $HARNESS_DB or {DEFAULT_DB_PATH})")
+    parser.add_argument("--seed", type=int, help="override the scenarios' generator seed")
+    parser.add_argument("--calls", type=int, help="override the number of calls")
+    parser.add_argument("--fast", action="store_true", help="ignore realtime pacing: send as fast as possible")
+    parser.add_argument("--timeout", type=float, default=10.0, help="delivery timeout in seconds (default: 10)")
+    parser.add_argument("--concurrency", type=int, default=64, help="requests in flight at most (default: 64)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    secret = args.secret or os.environ.get("CARTESIA_WEBHOOK_SECRET")
+    if not secret:
+        raise ConfigError("no secret: pass --secret S or set CARTESIA_WEBHOOK_SECRET")
+    if not args.scenario and not args.files:
+        raise ConfigError("nothing to send: pass --scenario NAME (e.g. happy-path) or scenario FILE paths")
+    target = urlsplit(args.to)
+    if target.scheme not in ("http", "https") or not target.hostname:
+        raise ConfigError(f"--to {args.to!r}: expected an http(s) URL such as http://127.0.0.1:8000/webhooks")
+    if args.timeout <= 0 or args.concurrency < 1:
+        raise ConfigError("--timeout must be above 0 and --concurrency at least 1")
+    if args.calls is not None and args.calls < 1:
+        raise ConfigError(f"--calls {args.calls}: expected a number >= 1")
+    scenarios = [_prepare(load_scenario(name), args) for name in [*args.scenario, *args.files]]
+    settings = DeliverySettings(timeout=args.timeout, concurrency=args.concurrency)
+    db = args.db or os.environ.get("HARNESS_DB") or DEFAULT_DB_PATH
+    return asyncio.run(_send(args.to, secret, scenarios, settings, db, quiet=args.quiet))
+
+
+def _prepare(scenario: Scenario, args: argparse.Namespace) -> Scenario:
+    overrides: dict[str, object] = {}
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if args.calls is not None:
+        overrides["calls"] = args.calls
+    if args.fast:
+        overrides["pacing"] = {"mode": "fast"}
+    return scenario.with_overrides(**overrides) if overrides else scenario
+
+
+async def _send(
+    url: str, secret: str, scenarios: list[Scenario], settings: DeliverySettings, db: str | Path, *, quiet: bool
+) -> int:
+    await _check_reachable(url, settings.timeout)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    printer = _Printer(sys.stdout, quiet=quiet)
+    results: list[PlayResult] = []
+    with DeliveryLog(db) as log:
+        async with Deliverer(url, secret, settings=settings, recorder=log) as deliverer:
+            for scenario in scenarios:
+                if stop.is_set():
+                    break
+                plan: Plan = await asyncio.to_thread(scenario.plan)
+                for call in plan.calls:
+                    log.record_call(
+                        call.call_id, agent_id=call.agent_id, scenario=scenario.name, events=len(call.events)
+                    )
+                results.append(await play(plan, deliverer, on_sent=printer.line, stop=stop))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(signum)
+    ok = sum(r.ok_count for r in results)
+    failed = sum(r.failed_count for r in results)
+    dropped = sum(len(r.dropped) for r in results)
+    elapsed = sum(r.elapsed for r in results)
+    rate = (ok + failed) / elapsed if elapsed > 0 else 0.0
+    summary = f"{ok + failed} deliveries: {ok} ok, {failed} failed, {dropped} dropped on purpose"
+    summary += f" in {elapsed:.2f} s ({rate:.0f}/s); log: {db}"
+    if stop.is_set():
+        print(f"{summary}; stopped early by a signal", file=sys.stderr)
+        return 130
+    print(summary)
+    return 1 if failed else 0
+
+
+class _Printer:
+    def __init__(self, stream: TextIO, *, quiet: bool) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.color = color_enabled(stream)
+
+    def line(self, planned: PlannedDelivery, delivery: Delivery | None) -> None:
+        if self.quiet:
+            return
+        fault = f"  [{planned.fault}]" if planned.fault else ""
+        if delivery is None:
+            outcome = paint("dropped", "yellow", enabled=self.color)
+            self.stream.write(
+                f"-                         {planned.call_id}  {planned.event_type:<20} {outcome}{fault}\n"
+            )
+            return
+        last = delivery.last
+        if delivery.ok:
+            outcome = paint(str(last.status), "green", enabled=self.color)
+        else:
+            outcome = paint(f"{last.status or last.failure}: {last.error}", "red", enabled=self.color)
+        latency = f"{last.latency * 1000:.1f} ms"
+        self.stream.write(f"{delivery.id}  {planned.call_id}  {planned.event_type:<20} {outcome}  {latency}{fault}\n")
+
+
+async def _check_reachable(url: str, seconds: float) -> None:
+    """Fail fast with exit 2 when nothing listens at the target, instead of a wall of failed deliveries."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host = parts.hostname or "127.0.0.1"
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=seconds)
+    except (OSError, TimeoutError) as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise TargetUnreachableError(
+            f"cannot reach {url} ({reason}): start your receiver there, or pass the right --to URL"
+        ) from exc
+    writer.close()
+    await writer.wait_closed()

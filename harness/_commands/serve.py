@@ -1,0 +1,70 @@
+"""``harness serve``: run the mock Cartesia server (control API, Calls API, webhooks) until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from harness.server import MockServer, ServerConfig, resolve_config
+from harness.server.config import DEFAULT_PORT
+
+HELP = "run the mock Cartesia server that delivers webhooks and serves the Calls API"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML config file (flags win over env, env over the file)")
+    parser.add_argument("--host", help="address to bind ($HARNESS_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help=f"port, 0 for any free one ($HARNESS_PORT, default {DEFAULT_PORT})")
+    parser.add_argument("--to", dest="target_url", metavar="URL", help="receiver webhook URL ($CARTESIA_WEBHOOK_URL)")
+    parser.add_argument("--secret", help="webhook secret ($CARTESIA_WEBHOOK_SECRET)")
+    parser.add_argument("--agent-id", help="agent id in events and calls ($HARNESS_AGENT_ID)")
+    parser.add_argument("--webhook-id", help="webhook id in events ($HARNESS_WEBHOOK_ID)")
+    parser.add_argument("--db", help="delivery log path or :memory: ($HARNESS_DB, default .harness/deliveries.db)")
+    parser.add_argument(
+        "--api-key",
+        dest="api_keys",
+        action="append",
+        help="accepted Calls API key, repeatable ($HARNESS_API_KEYS; default: any non-empty key)",
+    )
+    parser.add_argument("--timeout", type=float, help="delivery timeout in seconds ($HARNESS_TIMEOUT, default 10)")
+    parser.add_argument("--retries", type=int, help="retries per delivery ($HARNESS_RETRIES, default 0)")
+    parser.add_argument("--concurrency", type=int, help="requests in flight at most ($HARNESS_CONCURRENCY)")
+    parser.add_argument("--scenario", action="append", default=[], help="start this scenario at launch (repeatable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    flags = {
+        key: getattr(args, key)
+        for key in ("host", "port", "target_url", "secret", "agent_id", "webhook_id", "api_keys", "timeout")
+    }
+    flags.update(db=args.db, retries=args.retries, concurrency=args.concurrency)
+    config = resolve_config(flags, config_file=args.config)
+    return asyncio.run(_serve(config, args.scenario))
+
+
+async def _serve(config: ServerConfig, scenarios: list[str]) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    received: list[str] = []
+
+    def on_signal(signum: signal.Signals) -> None:
+        received.append(signum.name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    async with MockServer(config) as server:
+        hook = server.webhooks.active
+        target = f"delivering to {hook.url}" if hook else "no webhook yet (pass --to URL or POST /agents/webhooks)"
+        print(f"mock Cartesia server: {server.url}  ({target}; log: {config.db_path})", flush=True)
+        for name in scenarios:
+            call_ids = await server.start_calls(name)
+            print(f"started scenario {name}: {len(call_ids)} calls", flush=True)
+        await stop.wait()
+        print(f"{received[0] if received else 'stop'}: finishing in-flight deliveries, then exiting", flush=True)
+    print(f"stopped; {server.log.path} has every delivery recorded", flush=True)
+    for error in server.errors:
+        print(f"harness serve: error inside the server: {type(error).__name__}: {error}", file=sys.stderr)
+    return 1 if server.errors else 0

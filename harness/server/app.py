@@ -1,0 +1,256 @@
+"""The mock Cartesia server: plays scenarios against a receiver and serves the Calls and webhooks APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from harness.delivery import Deliverer, Delivery
+from harness.errors import ConfigError, HarnessError
+from harness.player import play
+from harness.scenarios import Plan, PlannedDelivery, Scenario, load_scenario, scenario_from_dict
+from harness.server import calls_api, control, webhooks_api
+from harness.server._http import SERVER
+from harness.server.config import ServerConfig
+from harness.server.state import CallsState, WebhookRegistry
+from harness.serving import AppServer
+from harness.store import DeliveryLog
+
+__all__ = ["MockServer"]
+
+logger = logging.getLogger("harness.server")
+
+# Seconds in-flight deliveries get to finish when the server stops, beyond the delivery timeout.
+_STOP_GRACE = 1.0
+
+
+@web.middleware
+async def _record_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn an unexpected exception into a JSON 500 and record it, so check_errors() can re-raise it."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        request.app[SERVER].record_error(exc)
+        return web.json_response(
+            {"message": "Internal error", "description": f"{type(exc).__name__}: {exc}"}, status=500
+        )
+
+
+class MockServer:
+    """Cartesia on loopback: ``async with MockServer(ServerConfig(target_url=..., secret=...)) as server:``.
+
+    ``server.url`` is the base URL of the Calls API (point ``Cartesia(base_url=...)`` at it) and of the
+    control API (``/_harness/...``). Every delivery is recorded in ``server.log``.
+    """
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.calls = CallsState()
+        self.webhooks = WebhookRegistry()
+        self.errors: list[BaseException] = []
+        self.log: DeliveryLog = None  # type: ignore[assignment]  # opened by start()
+        self._deliverer: Deliverer | None = None
+        self._http: AppServer | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._stop = asyncio.Event()
+        if config.target_url:
+            self.webhooks.register(config.target_url, config.secret, display_name="local", webhook_id=config.webhook_id)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:8765``."""
+        if self._http is None:
+            raise RuntimeError("the mock server is not started; call start() first")
+        return self._http.url
+
+    @property
+    def calls_in_progress(self) -> int:
+        """Calls whose deliveries are still going out."""
+        return sum(1 for task in self._tasks.values() if not task.done())
+
+    async def start(self) -> MockServer:
+        """Open the log and start serving; does nothing when already started."""
+        if self._http is not None:
+            return self
+        self._stop = asyncio.Event()
+        self.log = DeliveryLog(self.config.db_path)
+        hook = self.webhooks.active
+        self._deliverer = Deliverer(
+            hook.url if hook else "", hook.secret if hook else None, settings=self.config.delivery, recorder=self.log
+        )
+        app = web.Application(middlewares=[_record_errors, calls_api.auth_middleware])
+        app[SERVER] = self
+        app.add_routes(control.routes)
+        app.add_routes(calls_api.routes)
+        app.add_routes(webhooks_api.routes)
+        http = AppServer(app, host=self.config.host, port=self.config.port)
+        try:
+            await http.start()
+        except BaseException:
+            await self._deliverer.close()
+            self.log.close()
+            raise
+        self._http = http
+        return self
+
+    async def close(self) -> None:
+        """Stop: no new deliveries, let in-flight ones finish (bounded), flush the log; idempotent."""
+        http, self._http = self._http, None
+        if http is None:
+            return
+        self._stop.set()
+        pending = [task for task in self._tasks.values() if not task.done()]
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=self.config.delivery.timeout + _STOP_GRACE)
+            for task in still:
+                task.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+        await http.close()
+        if self._deliverer is not None:
+            await self._deliverer.close()
+        self.log.close()
+
+    async def __aenter__(self) -> MockServer:
+        return await self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- calls -------------------------------------------------------------------------------------
+
+    async def start_calls(self, scenario: str | Scenario | None = None, **params: Any) -> list[str]:
+        """Schedule a scenario's calls (or calls described by ``params``) and return their ids at once.
+
+        ``params`` override the scenario: ``calls``, ``concurrency``, ``seed``, or whole ``generator``,
+        ``pacing`` and ``faults`` tables.
+        """
+        if self._http is None or self._deliverer is None:
+            raise RuntimeError("the mock server is not started; call start() first")
+        if self.webhooks.active is None:
+            raise ConfigError(
+                "no webhook to deliver to: set --to URL (or CARTESIA_WEBHOOK_URL), or POST /agents/webhooks"
+            )
+        if scenario is None:
+            chosen = scenario_from_dict({"name": "custom", **_flat_params(params)}, source="call parameters")
+        else:
+            chosen = load_scenario(scenario) if isinstance(scenario, str) else scenario
+            if params:
+                chosen = chosen.with_overrides(**params)
+        plan = await self._plan_fresh_calls(chosen)
+        for call in plan.calls:
+            self.calls.create(call.call_id, call.agent_id or self.config.agent_id)
+            self.log.record_call(call.call_id, agent_id=call.agent_id, scenario=chosen.name, events=len(call.events))
+        task = asyncio.create_task(self._play(plan), name=f"scenario {chosen.name}")
+        for call_id in plan.call_ids:
+            self._tasks[call_id] = task
+        return plan.call_ids
+
+    async def _plan_fresh_calls(self, scenario: Scenario) -> Plan:
+        # The same seed gives the same call ids; a scenario started twice gets the next seeds instead.
+        for attempt in range(100):
+            candidate = scenario.with_overrides(seed=scenario.generator.seed + attempt) if attempt else scenario
+            plan = await asyncio.to_thread(
+                candidate.plan,
+                start=datetime.now(UTC),
+                agent_id=self.config.agent_id,
+                webhook_id=self.webhooks.active_id,
+            )
+            if not any(self.calls.get(call_id) for call_id in plan.call_ids):
+                return plan
+        raise HarnessError(f"scenario {scenario.name!r}: cannot find fresh call ids; call clear() first")
+
+    async def _play(self, plan: Plan) -> None:
+        assert self._deliverer is not None
+        try:
+            await play(plan, self._deliverer, on_sent=self._on_sent, stop=self._stop)
+        except Exception as exc:
+            self.record_error(exc)
+        finally:
+            self.log.flush()
+
+    def _on_sent(self, planned: PlannedDelivery, delivery: Delivery | None) -> None:
+        self.calls.apply(planned.call_id, planned.event)
+
+    # The timeout parameter is public API (the thread wrapper and the pytest plugin pass it through).
+    async def wait_for_calls(self, call_ids: list[str] | None = None, timeout: float = 60) -> None:  # noqa: ASYNC109
+        """Wait until every delivery of these calls (default: all) went out; TimeoutError names the rest."""
+        ids = list(self._tasks) if call_ids is None else call_ids
+        unknown = [call_id for call_id in ids if call_id not in self._tasks]
+        if unknown:
+            raise HarnessError(f"unknown call ids {', '.join(unknown)}: start them with start_calls() first")
+        tasks = {self._tasks[call_id] for call_id in ids}
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
+            if pending:
+                waiting = [call_id for call_id in ids if self._tasks[call_id] in pending]
+                raise TimeoutError(f"calls still in progress after {timeout:g} s: {', '.join(waiting[:10])}")
+        self.log.flush()
+
+    async def replay(self, delivery_id: str) -> Delivery:
+        """Re-send a logged delivery's exact bytes to the current webhook; logged with ``replay_of``."""
+        if self._deliverer is None:
+            raise RuntimeError("the mock server is not started; call start() first")
+        self.log.flush()
+        stored = self.log.get_delivery(delivery_id)
+        if self.webhooks.active is None:
+            raise ConfigError("no webhook to deliver to: set --to URL, or POST /agents/webhooks")
+        delivery = await self._deliverer.deliver(
+            stored.body, event_type=stored.event_type, call_id=stored.call_id, replay_of=stored.id
+        )
+        self.log.flush()
+        return delivery
+
+    def clear(self) -> None:
+        """Forget every call and delivery (the pytest plugin resets between tests)."""
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks.clear()
+        self.calls.clear()
+        self.errors.clear()
+        if self.log is not None:
+            self.log.clear()
+
+    # -- webhooks and errors -----------------------------------------------------------------------
+
+    def apply_webhook(self) -> None:
+        """Point the deliverer at the active webhook; takes effect from the next delivery on."""
+        hook = self.webhooks.active
+        if self._deliverer is not None and hook is not None:
+            self._deliverer.url = hook.url
+            self._deliverer.secret = hook.secret
+
+    def record_error(self, exc: BaseException) -> None:
+        """Keep an unexpected exception for check_errors() and log it; never let it vanish."""
+        self.errors.append(exc)
+        logger.error("mock server error: %s: %s", type(exc).__name__, exc, exc_info=exc)
+
+
+def _flat_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Accept shortcuts beside the scenario tables: seed, outcome, domain, turns, pacing, speed."""
+    data = dict(params)
+    generator = dict(data.pop("generator", {}) or {})
+    for key in ("seed", "domains", "turns", "legacy_fields", "format", "locale", "outcomes"):
+        if key in data:
+            generator[key] = data.pop(key)
+    if "outcome" in data:
+        generator["outcomes"] = {data.pop("outcome"): 1.0}
+    if "domain" in data:
+        generator["domains"] = [data.pop("domain")]
+    if generator:
+        data["generator"] = generator
+    if isinstance(data.get("pacing"), str):
+        data["pacing"] = {"mode": data["pacing"]}
+    return data

@@ -1,0 +1,203 @@
+"""What the Calls API shows: calls as far as their events have gone out, and the registered webhooks.
+
+A call is ``created`` when it is scheduled, ``started`` once its ``call_started`` went out, its
+transcript grows turn by turn, and it is ``completed``/``failed`` when its end event went out.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from harness.models import BaseEvent, CallCompleted, CallFailed, CallTurn, PostCallAnalysis, Timestamp
+
+__all__ = ["CallRecord", "CallsState", "Webhook", "WebhookRegistry", "now"]
+
+
+def now() -> str:
+    return str(Timestamp.from_datetime(datetime.now(UTC)))
+
+
+@dataclass
+class CallRecord:
+    """One call as the Calls API reports it."""
+
+    id: str
+    agent_id: str | None
+    sequence: int
+    status: str = "created"
+    call: dict[str, Any] = field(default_factory=dict)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    start_time: str | None = None
+    end_time: str | None = None
+    updated_at: str = field(default_factory=now)
+
+    @property
+    def ended(self) -> bool:
+        """True once the call's end event went out."""
+        return self.status in ("completed", "failed")
+
+    def to_json(self, *, transcript: bool = True) -> dict[str, Any]:
+        """The call object of ``GET /agents/calls/{id}``."""
+        data: dict[str, Any] = {**self.call, "id": self.id, "agent_id": self.agent_id, "status": self.status}
+        data["start_time"] = data.get("start_time") or self.start_time
+        data["end_time"] = data.get("end_time") or self.end_time
+        if transcript:
+            data["transcript"] = list(self.transcript)
+        else:
+            data.pop("transcript", None)
+        return data
+
+    def duration(self) -> float:
+        """The call's length in seconds: end minus start time, else the end of its last turn."""
+        start, end = self.to_json(transcript=False).get("start_time"), self.end_time or self.call.get("end_time")
+        if start and end:
+            try:
+                seconds = (Timestamp.parse(end).nanoseconds - Timestamp.parse(start).nanoseconds) / 1e9
+            except ValueError:
+                seconds = 0.0
+            if seconds > 0:
+                return seconds
+        ends = [t.get("end_timestamp") for t in self.transcript]
+        return max((float(e) for e in ends if isinstance(e, int | float)), default=0.0)
+
+
+class CallsState:
+    """Every call the server knows, in creation order."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, CallRecord] = {}
+        self._sequence = 0
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def clear(self) -> None:
+        """Forget every call."""
+        self._calls.clear()
+
+    def get(self, call_id: str) -> CallRecord | None:
+        """The call with this id, if known."""
+        return self._calls.get(call_id)
+
+    def create(self, call_id: str, agent_id: str | None) -> CallRecord:
+        """Register a scheduled call (status ``created``)."""
+        self._sequence += 1
+        record = CallRecord(id=call_id, agent_id=agent_id, sequence=self._sequence)
+        self._calls[call_id] = record
+        return record
+
+    def newest_first(self, *, agent_id: str | None = None) -> list[CallRecord]:
+        """Calls, newest first, optionally of one agent."""
+        calls = [c for c in self._calls.values() if agent_id is None or c.agent_id == agent_id]
+        return sorted(calls, key=lambda c: c.sequence, reverse=True)
+
+    def apply(self, call_id: str, event: BaseEvent) -> None:
+        """Advance the call's state now that ``event`` went out (or was deliberately dropped)."""
+        record = self._calls.get(call_id) or self.create(call_id, event.agent_id)
+        record.updated_at = now()
+        stamp = str(event.timestamp) if event.timestamp is not None else None
+        wire = event.to_wire()
+        if event.type == "call_started":
+            record.call.update(wire.get("call") or {})
+            record.call.pop("transcript", None)
+            record.status = "started"
+            record.start_time = record.start_time or record.call.get("start_time") or stamp
+            record.logs.append(f"{stamp} call started")
+        elif isinstance(event, CallTurn):
+            turn = event.effective_turn
+            if record.start_time is None:
+                record.start_time = stamp
+            if record.status == "created":
+                record.status = "started"
+            if turn is not None:
+                record.transcript.append(turn.to_wire())
+                record.logs.append(_turn_log(turn.to_wire(), stamp))
+        elif isinstance(event, CallCompleted | CallFailed):
+            call = dict(wire.get("call") or {})
+            record.transcript = [t.to_wire() for t in event.transcript]
+            call.pop("transcript", None)
+            record.call.update(call)
+            record.status = event.type.removeprefix("call_")
+            record.start_time = record.start_time or stamp
+            record.end_time = record.call.get("end_time") or stamp
+            reason = event.effective_end_reason
+            record.logs.append(f"{stamp} call {record.status}" + (f" ({reason})" if reason else ""))
+        elif isinstance(event, PostCallAnalysis):
+            if event.analysis is not None and event.analysis.summary is not None:
+                record.call["summary"] = event.analysis.summary
+            record.logs.append(f"{stamp} post-call analysis ready")
+        else:
+            record.logs.append(f"{stamp} {event.type}")
+
+
+def _turn_log(turn: dict[str, Any], stamp: str | None) -> str:
+    role = turn.get("role", "?")
+    if "log_metric" in turn:
+        metric = turn["log_metric"] or {}
+        return f"{stamp} metric {metric.get('name')}={metric.get('value')}"
+    if "log_event" in turn:
+        return f"{stamp} event {(turn['log_event'] or {}).get('event')}"
+    tools = [t.get("name") for t in turn.get("tool_calls") or []]
+    return f"{stamp} {role} turn" + (f" (tools: {', '.join(map(str, tools))})" if tools else "")
+
+
+@dataclass
+class Webhook:
+    """A registered webhook: where events go and the secret they carry."""
+
+    id: str
+    url: str
+    secret: str | None
+    display_name: str = ""
+    created_at: str = field(default_factory=now)
+    updated_at: str = field(default_factory=now)
+
+    def to_json(self) -> dict[str, Any]:
+        """The public view (the platform never returns the secret)."""
+        return {
+            "id": self.id,
+            "url": self.url,
+            "display_name": self.display_name,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+class WebhookRegistry:
+    """The webhooks created through ``/agents/webhooks``; one of them is where deliveries go."""
+
+    def __init__(self) -> None:
+        self._hooks: dict[str, Webhook] = {}
+        self.active_id: str | None = None
+
+    def register(
+        self, url: str, secret: str | None, *, display_name: str = "", webhook_id: str | None = None
+    ) -> Webhook:
+        """Add a webhook; the first one registered becomes the active one."""
+        hook = Webhook(
+            id=webhook_id or "agent_webhook_" + secrets.token_urlsafe(16).replace("-", "x").replace("_", "y"),
+            url=url,
+            secret=secret,
+            display_name=display_name,
+        )
+        self._hooks[hook.id] = hook
+        if self.active_id is None:
+            self.active_id = hook.id
+        return hook
+
+    def get(self, webhook_id: str) -> Webhook | None:
+        """The webhook with this id, if registered."""
+        return self._hooks.get(webhook_id)
+
+    def all(self) -> list[Webhook]:
+        """Every webhook, newest first."""
+        return list(reversed(self._hooks.values()))
+
+    @property
+    def active(self) -> Webhook | None:
+        """The webhook deliveries go to."""
+        return self._hooks.get(self.active_id) if self.active_id else None

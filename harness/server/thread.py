@@ -1,0 +1,119 @@
+"""The mock server on its own event loop in a background thread, for synchronous code such as pytest tests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from types import TracebackType
+from typing import Any, TypeVar
+
+from harness.scenarios import Scenario
+from harness.server.app import MockServer
+from harness.server.config import ServerConfig
+from harness.store import DeliveryLog
+
+__all__ = ["MockServerThread"]
+
+T = TypeVar("T")
+
+
+class MockServerThread:
+    """``with MockServerThread(ServerConfig(...)) as server: ids = server.start_calls("happy-path")``.
+
+    Exceptions raised inside the server are kept; :meth:`check_errors` re-raises the first in the caller.
+    """
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.server = MockServer(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        return self.server.url
+
+    @property
+    def log(self) -> DeliveryLog:
+        """The delivery log."""
+        return self.server.log
+
+    def start(self) -> MockServerThread:
+        """Start the loop thread and the server; does nothing when already started."""
+        if self._thread is not None:
+            return self
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+
+        thread = threading.Thread(target=run, name="harness-mock-server", daemon=True)
+        thread.start()
+        ready.wait()
+        self._loop, self._thread = loop, thread
+        try:
+            self._run(self.server.start())
+        except BaseException:
+            self._stop_loop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and its thread; idempotent."""
+        if self._thread is None:
+            return
+        try:
+            self._run(self.server.close())
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        loop, thread = self._loop, self._thread
+        self._loop, self._thread = None, None
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+    def __enter__(self) -> MockServerThread:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        if self._loop is None:
+            coroutine.close()
+            raise RuntimeError("the mock server thread is not started; call start() first")
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def start_calls(self, scenario: str | Scenario | None = None, **params: Any) -> list[str]:
+        """Schedule calls and return their ids at once (see :meth:`MockServer.start_calls`)."""
+        return self._run(self.server.start_calls(scenario, **params))
+
+    def wait_for_calls(self, call_ids: list[str] | None = None, timeout: float = 60) -> None:
+        """Block until these calls' deliveries all went out."""
+        self._run(self.server.wait_for_calls(call_ids, timeout))
+
+    def clear(self) -> None:
+        """Forget calls and deliveries."""
+
+        async def clear() -> None:
+            self.server.clear()
+
+        self._run(clear())
+
+    def check_errors(self) -> None:
+        """Re-raise, in the caller's thread, the first exception recorded inside the server (then forget them)."""
+        if self.server.errors:
+            first = self.server.errors[0]
+            self.server.errors.clear()
+            raise first

@@ -1,0 +1,102 @@
+"""A recording webhook receiver for server and CLI tests: it can hold requests until the test releases them."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from harness.models import WEBHOOK_SECRET_HEADER
+from harness.serving import AppServer
+
+SECRET = "whsec_test_0123456789abcdef"
+
+
+@dataclass
+class Received:
+    """One request the receiver got."""
+
+    secret: str | None
+    body: bytes
+
+
+@dataclass
+class RecordingReceiver:
+    """Records every POST; with ``hold`` set, answers only once :meth:`release` is called."""
+
+    status: int = 200
+    hold: bool = False
+    received: list[Received] = field(default_factory=list)
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(0))
+    _open: bool = False
+    server: AppServer | None = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        async with self._arrived:
+            self.received.append(Received(request.headers.get(WEBHOOK_SECRET_HEADER), body))
+            self._arrived.notify_all()
+        if self.hold and not self._open:
+            await self._gate.acquire()
+        return web.Response(status=self.status, text="ok")
+
+    async def __aenter__(self) -> RecordingReceiver:
+        app = web.Application()
+        app.router.add_post("/webhooks", self._handle)
+        self.server = await AppServer(app).start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.release()
+        assert self.server is not None
+        await self.server.close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return self.server.url + "/webhooks"
+
+    async def wait_for(self, count: int, deadline: float = 30) -> None:
+        """Wait until at least ``count`` requests arrived (a deadline, not a sleep)."""
+        async with asyncio.timeout(deadline), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.received) >= count)
+
+    def release_one(self) -> None:
+        """Let one held request (the next to arrive, if none is waiting) be answered."""
+        self._gate.release()
+
+    def release(self) -> None:
+        """Answer every held request, and the following ones at once."""
+        if not self._open:
+            self._open = True
+            for _ in range(len(self.received) + 1000):
+                self._gate.release()
+
+
+@contextmanager
+def threaded_receiver() -> Iterator[str]:
+    """A receiver answering 200, on its own loop in a thread (as a user's app runs beside sync tests)."""
+    loop = asyncio.new_event_loop()
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/webhooks", handle)
+    server = AppServer(app)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result()
+    try:
+        yield server.url + "/webhooks"
+    finally:
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()

@@ -1,0 +1,185 @@
+"""The Calls API of the mock server, against a real receiver on loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+import wave
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from harness.models import Timestamp
+from harness.server import MockServer, ServerConfig
+from tests.integration.server_helpers import SECRET, RecordingReceiver
+
+AUTH = {"Authorization": "Bearer sk_test_key"}
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[RecordingReceiver]:
+    async with RecordingReceiver() as running:
+        yield running
+
+
+@pytest.fixture
+async def server(receiver: RecordingReceiver) -> AsyncIterator[MockServer]:
+    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+    async with MockServer(config) as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def get(http: aiohttp.ClientSession, url: str, **params: str) -> tuple[int, Any]:
+    async with http.get(url, params=params, headers=AUTH) as response:
+        return response.status, await response.json()
+
+
+async def test_requests_without_an_api_key_get_401_in_the_platform_shape(
+    server: MockServer, http: aiohttp.ClientSession
+) -> None:
+    for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Basic abc"}):
+        async with http.get(server.url + "/agents/calls", headers=headers) as response:
+            assert response.status == 401
+            body = await response.json()
+            assert set(body) == {"message", "description"}
+    async with http.get(server.url + "/agents/calls", headers={"X-API-Key": "k"}) as response:
+        assert response.status == 200
+
+
+async def test_only_configured_keys_are_accepted_when_set(receiver: RecordingReceiver) -> None:
+    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:", api_keys=frozenset({"a"}))
+    async with MockServer(config) as server, aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/agents/calls", headers={"Authorization": "Bearer b"}) as response:
+            assert response.status == 401
+        async with http.get(server.url + "/agents/calls", headers={"Authorization": "Bearer a"}) as response:
+            assert response.status == 200
+
+
+async def test_a_finished_call_matches_what_was_delivered(
+    server: MockServer, receiver: RecordingReceiver, http: aiohttp.ClientSession
+) -> None:
+    [call_id] = await server.start_calls("happy-path", calls=1)
+    await server.wait_for_calls([call_id])
+    delivered = [json.loads(r.body) for r in receiver.received]
+    completed = next(d for d in delivered if d["type"] == "call_completed")
+    status, call = await get(http, f"{server.url}/agents/calls/{call_id}")
+    assert status == 200
+    assert call["id"] == call_id
+    assert call["status"] == "completed"
+    assert call["transcript"] == completed["call"]["transcript"]
+    assert call["end_reason"] == completed["call"]["end_reason"]
+    analysis = next(d for d in delivered if d["type"] == "post_call_analysis")
+    assert call["summary"] == analysis["analysis"]["summary"]
+
+
+async def test_call_state_follows_the_deliveries_one_by_one(http: aiohttp.ClientSession) -> None:
+    async with RecordingReceiver(hold=True) as receiver:
+        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        async with MockServer(config) as server:
+            [call_id] = await server.start_calls("happy-path", calls=1)
+            url = f"{server.url}/agents/calls/{call_id}"
+            await receiver.wait_for(1)  # call_started is in flight, not yet delivered
+            assert (await get(http, url))[1]["status"] == "created"
+            receiver.release_one()
+            await receiver.wait_for(2)  # call_started went out; the first turn is in flight
+            _, call = await get(http, url)
+            assert call["status"] == "started"
+            assert call["transcript"] == []
+            receiver.release_one()
+            await receiver.wait_for(3)
+            _, call = await get(http, url)
+            first_turn = json.loads(receiver.received[1].body)["turn"]
+            assert call["transcript"] == [first_turn]
+            receiver.release()
+            await server.wait_for_calls([call_id])
+            assert (await get(http, url))[1]["status"] == "completed"
+
+
+async def test_listing_pages_through_every_call_newest_first(server: MockServer, http: aiohttp.ClientSession) -> None:
+    first = await server.start_calls("happy-path", calls=4)
+    second = await server.start_calls("failed-calls", calls=3)
+    await server.wait_for_calls()
+    newest_first = list(reversed(first + second))
+    seen: list[str] = []
+    params = {"agent_id": server.config.agent_id, "limit": "3"}
+    while True:
+        status, page = await get(http, server.url + "/agents/calls", **params)
+        assert status == 200
+        assert len(page["data"]) <= 3
+        assert all("transcript" not in call for call in page["data"])
+        seen += [call["id"] for call in page["data"]]
+        if not page["has_more"]:
+            assert page["next_page"] is None
+            break
+        assert page["next_page"] == seen[-1]
+        params["starting_after"] = page["next_page"]
+    assert seen == newest_first
+    _, back = await get(http, server.url + "/agents/calls", limit="2", ending_before=newest_first[4])
+    assert [c["id"] for c in back["data"]] == newest_first[2:4]
+    assert back["has_more"] is True
+    _, default = await get(http, server.url + "/agents/calls", expand="transcript")
+    assert len(default["data"]) == 7
+    assert all(isinstance(call["transcript"], list) for call in default["data"])
+    _, other = await get(http, server.url + "/agents/calls", agent_id="agent_other")
+    assert other["data"] == []
+
+
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "101"}, {"limit": "x"}, {"starting_after": "ac_no"}])
+async def test_bad_list_parameters_get_400(
+    server: MockServer, http: aiohttp.ClientSession, params: dict[str, str]
+) -> None:
+    status, body = await get(http, server.url + "/agents/calls", **params)
+    assert status == 400
+    assert set(body) == {"message", "description"}
+
+
+async def test_unknown_calls_get_404_call_not_found(server: MockServer, http: aiohttp.ClientSession) -> None:
+    for suffix in ("", "/audio", "/logs"):
+        status, body = await get(http, f"{server.url}/agents/calls/ac_missing{suffix}")
+        assert status == 404
+        assert body["message"] == "Call not found"
+
+
+async def test_the_audio_is_a_wav_as_long_as_the_call(server: MockServer, http: aiohttp.ClientSession) -> None:
+    [call_id] = await server.start_calls("happy-path", calls=1)
+    await server.wait_for_calls([call_id])
+    _, call = await get(http, f"{server.url}/agents/calls/{call_id}")
+    expected = (Timestamp(call["end_time"]).nanoseconds - Timestamp(call["start_time"]).nanoseconds) / 1e9
+    async with http.get(f"{server.url}/agents/calls/{call_id}/audio", headers=AUTH) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "audio/wav"
+        data = await response.read()
+        assert int(response.headers["Content-Length"]) == len(data)
+    with wave.open(io.BytesIO(data)) as wav:
+        assert wav.getnframes() / wav.getframerate() == pytest.approx(expected, abs=0.001)
+    assert expected > 1
+
+
+async def test_logs_grow_with_the_call(server: MockServer, http: aiohttp.ClientSession) -> None:
+    [call_id] = await server.start_calls("happy-path", calls=1)
+    await server.wait_for_calls([call_id])
+    status, logs = await get(http, f"{server.url}/agents/calls/{call_id}/logs")
+    assert status == 200
+    assert logs["call_id"] == call_id
+    assert "call started" in logs["logs"][0]
+    assert any("call completed" in line for line in logs["logs"])
+    assert any(" metric " in line for line in logs["logs"])
+    Timestamp.parse(logs["updated_at"])
+
+
+async def test_legacy_2025_calls_are_still_tracked(server: MockServer, http: aiohttp.ClientSession) -> None:
+    call_ids = await server.start_calls("legacy-2025", calls=2)
+    await server.wait_for_calls(call_ids)
+    for call_id in call_ids:
+        _, call = await get(http, f"{server.url}/agents/calls/{call_id}")
+        assert call["status"] == "completed"
+        assert call["transcript"]
+        assert call["start_time"] is not None
