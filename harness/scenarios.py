@@ -98,6 +98,14 @@ class GeneratorSettings(_Section):
                 raise ValueError(f"a domain among {', '.join(known)}, got {name!r}")
         return value
 
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        known = _generator_locales()
+        if value is not None and known and value not in known:
+            raise ValueError(f"a locale among {', '.join(known)}, got {value!r}")
+        return value
+
     @field_validator("turns")
     @classmethod
     def _turn_range(cls, value: int | tuple[int, int] | None) -> int | tuple[int, int] | None:
@@ -370,6 +378,14 @@ def _generator_domains() -> tuple[str, ...]:
     except ImportError:  # the generator is optional for validation; it is required to plan
         return ()
     return tuple(DOMAINS)
+
+
+def _generator_locales() -> tuple[str, ...]:
+    try:
+        from harness.generate import LOCALES
+    except ImportError:
+        return ()
+    return tuple(LOCALES)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -214,7 +214,11 @@ class MockServer:
         return delivery
 
     def clear(self) -> None:
-        """Forget every call and delivery (the pytest plugin resets between tests)."""
+        """Forget every call and delivery (the pytest plugin resets between tests).
+
+        Calls still in progress are cancelled; prefer :meth:`aclear`, which also waits for them to
+        stop, so that none of their attempts is logged after the clear.
+        """
         for task in self._tasks.values():
             task.cancel()
         self._tasks.clear()
@@ -222,6 +226,14 @@ class MockServer:
         self.errors.clear()
         if self.log is not None:
             self.log.clear()
+
+    async def aclear(self) -> None:
+        """Cancel calls in progress, wait until they stopped, then forget every call and delivery."""
+        running = {task for task in self._tasks.values() if not task.done()}
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        self.clear()
 
     # -- webhooks and errors -----------------------------------------------------------------------
 

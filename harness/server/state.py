@@ -66,11 +66,15 @@ class CallRecord:
 
 
 class CallsState:
-    """Every call the server knows, in creation order."""
+    """The calls the server knows, in creation order; the oldest ended ones are forgotten past ``max_calls``.
 
-    def __init__(self) -> None:
+    The cap keeps a long-running server's memory bounded; the delivery log keeps every delivery anyway.
+    """
+
+    def __init__(self, *, max_calls: int = 10_000) -> None:
         self._calls: dict[str, CallRecord] = {}
         self._sequence = 0
+        self.max_calls = max_calls
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -88,7 +92,14 @@ class CallsState:
         self._sequence += 1
         record = CallRecord(id=call_id, agent_id=agent_id, sequence=self._sequence)
         self._calls[call_id] = record
+        if len(self._calls) > self.max_calls:
+            self._forget_oldest_ended()
         return record
+
+    def _forget_oldest_ended(self) -> None:
+        excess = len(self._calls) - self.max_calls
+        for call_id in [c.id for c in self._calls.values() if c.ended][:excess]:
+            del self._calls[call_id]
 
     def newest_first(self, *, agent_id: str | None = None) -> list[CallRecord]:
         """Calls, newest first, optionally of one agent."""

@@ -104,12 +104,8 @@ class MockServerThread:
         self._run(self.server.wait_for_calls(call_ids, timeout))
 
     def clear(self) -> None:
-        """Forget calls and deliveries."""
-
-        async def clear() -> None:
-            self.server.clear()
-
-        self._run(clear())
+        """Stop calls in progress, then forget calls and deliveries."""
+        self._run(self.server.aclear())
 
     def check_errors(self) -> None:
         """Re-raise, in the caller's thread, the first exception recorded inside the server (then forget them)."""

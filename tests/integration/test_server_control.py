@@ -151,3 +151,17 @@ async def test_clear_forgets_calls_and_deliveries(server: MockServer) -> None:
     server.clear()
     assert server.log.count() == 0
     assert len(server.calls) == 0
+
+
+async def test_aclear_stops_calls_in_progress_before_forgetting() -> None:
+    async with RecordingReceiver(hold=True) as receiver:
+        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        async with MockServer(config) as server:
+            await server.start_calls("happy-path", calls=2)
+            await receiver.wait_for(2)
+            await server.aclear()
+            receiver.release()
+            assert server.calls_in_progress == 0
+            server.log.flush()
+            assert server.log.count() == 0
+            assert len(server.calls) == 0

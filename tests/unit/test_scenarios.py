@@ -239,3 +239,9 @@ def test_a_bad_turn_range(tmp_path: Path) -> None:
     path = write(tmp_path, "[generator]\nturns = [9, 3]\n")
     with pytest.raises(ScenarioError, match=rf'^{path}:2: field "generator.turns": expected a number of turns'):
         load_scenario(path)
+
+
+def test_an_unknown_locale_is_refused_at_load_time(tmp_path: Path) -> None:
+    path = write(tmp_path, '[generator]\nseed = 1\nlocale = "xx_XX"\n')
+    with pytest.raises(ScenarioError, match=rf'^{path}:3: field "generator.locale": expected a locale among en_US'):
+        load_scenario(path)
