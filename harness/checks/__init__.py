@@ -1,0 +1,37 @@
+"""Contract checks: does a webhook receiver behave as Cartesia's platform needs, including on its bad days?
+
+``run_checks(url, secret, probe=None, ...) -> Report`` runs every registered check; ``@check`` registers
+your own. The built-in checks live in :mod:`.secret`, :mod:`.handling` and :mod:`.delivery_checks`.
+"""
+
+from __future__ import annotations
+
+from harness.checks import delivery_checks, handling, secret  # noqa: F401  (importing registers the checks)
+from harness.checks.auth import Auth
+from harness.checks.context import CheckContext, RunSettings
+from harness.checks.failures import CheckFailure, CheckSkipped, CheckWarning
+from harness.checks.probe import Probe, ProbeError
+from harness.checks.registry import AREAS, CHECKS, Check, check, list_checks, select_checks
+from harness.checks.report import CheckResult, Report
+from harness.checks.runner import arun_checks, run_checks
+
+__all__ = [
+    "AREAS",
+    "CHECKS",
+    "Auth",
+    "Check",
+    "CheckContext",
+    "CheckFailure",
+    "CheckResult",
+    "CheckSkipped",
+    "CheckWarning",
+    "Probe",
+    "ProbeError",
+    "Report",
+    "RunSettings",
+    "arun_checks",
+    "check",
+    "list_checks",
+    "run_checks",
+    "select_checks",
+]

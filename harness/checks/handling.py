@@ -1,0 +1,198 @@
+"""Handling checks: every payload the platform may send is acknowledged with a 2xx, malformed ones with a 4xx."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from harness.checks import payloads
+from harness.checks.context import CheckContext, describe_event, is_2xx, outcome
+from harness.checks.failures import CheckFailure, CheckWarning
+from harness.checks.registry import check
+from harness.delivery import Delivery
+from harness.errors import HarnessError
+from harness.generate import COMPLETED_END_REASONS
+from harness.models import END_REASONS, BaseEvent, CallTurn
+
+# Values outside the documented ten occur; the agent SDK speaks of voicemail_detected.
+UNKNOWN_END_REASONS = ("voicemail_detected", "transferred_to_human")
+UNKNOWN_EVENT_TYPES: dict[str, dict[str, Any]] = {
+    "call_transferred": {"transfer": {"to": "+15555550142", "reason": "caller asked for a human"}},
+    "call_recording_ready": {"recording": {"duration_seconds": 81.4, "format": "wav"}},
+}
+LARGE_PAYLOAD_BYTES = 1024 * 1024
+ENVELOPE = ("call_id", "agent_id", "webhook_id", "timestamp")
+
+
+@check(area="handling")
+async def handles_legacy_fields(ctx: CheckContext) -> None:
+    """Events carrying the legacy top-level body and end_reason (as the platform sends today) get a 2xx."""
+    calls = [ctx.call(label="completed"), ctx.call(label="failed", outcome="error", turns=1)]
+    deliveries = await ctx.send_calls(calls)
+    ctx.expect_accepted([d for call in deliveries for d in call], "an event with the legacy body and end_reason fields")
+
+
+@check(area="handling")
+async def handles_payload_without_legacy_fields(ctx: CheckContext) -> None:
+    """Events without the legacy body and end_reason copies (read call.transcript, turn) get a 2xx."""
+    calls = [
+        ctx.call(label="completed", legacy_fields=False),
+        ctx.call(label="failed", outcome="error", turns=1, legacy_fields=False),
+    ]
+    deliveries = await ctx.send_calls(calls)
+    ctx.expect_accepted([d for call in deliveries for d in call], "an event without the legacy fields")
+
+
+@check(area="handling")
+async def handles_legacy_2025_format(ctx: CheckContext) -> None:
+    """A call_completed in the 2025 format (no call object, transcript in body) gets a 2xx; a warning if not."""
+    ended = payloads.call_wire(ctx.call(label="2025"))[-2]
+    request_id = "MZ" + hashlib.sha256(str(ended.get("call_id")).encode()).hexdigest()[:32]
+    delivery = await ctx.send(payloads.legacy_2025(ended, request_id))
+    if not is_2xx(delivery):
+        raise CheckWarning(
+            "does not accept the 2025 payload format",
+            f"{outcome(delivery)} to a 2025-format call_completed (no call object, transcript in body, request_id "
+            "instead of call_id); the platform no longer sends it, so this only matters for old agents",
+            deliveries=[delivery],
+        )
+
+
+@check(area="handling")
+async def tolerates_unknown_event_type(ctx: CheckContext) -> None:
+    """An event type the receiver does not know gets a 2xx (Cartesia may add more types)."""
+    events = payloads.call_wire(ctx.call(turns=1))
+    envelope: dict[str, Any] = {
+        key: events[1][key] for key in ("call_id", "agent_id", "webhook_id", "timestamp") if key in events[1]
+    }
+    unknown: list[payloads.Wire] = [
+        {"type": kind, **envelope, **detail} for kind, detail in UNKNOWN_EVENT_TYPES.items()
+    ]
+    deliveries = await ctx.send_in_order([events[0], *unknown, *events[1:]])
+    bad = [d for d in deliveries if d.event_type in UNKNOWN_EVENT_TYPES and not is_2xx(d)]
+    if bad:
+        raise CheckFailure(
+            "rejected an unknown event type",
+            f"{outcome(bad[0])} to {describe_event(bad[0])}: Cartesia says to ignore event types you do not handle "
+            "and may add more; answer 2xx and do nothing",
+            deliveries=bad,
+        )
+
+
+@check(area="handling")
+async def tolerates_unknown_fields(ctx: CheckContext) -> None:
+    """Events with fields the receiver does not know, at any depth, get a 2xx."""
+    events = payloads.inject_unknown_fields(payloads.call_wire(ctx.call()))
+    ctx.expect_accepted(await ctx.send_in_order(events), "an event with unknown fields")
+
+
+@check(area="handling")
+async def tolerates_missing_optional_fields(ctx: CheckContext) -> None:
+    """Events whose optional fields are left out (turns with only a role) get a 2xx."""
+    events = payloads.strip_optionals(payloads.call_wire(ctx.call()))
+    ctx.expect_accepted(await ctx.send_in_order(events), "an event without its optional fields")
+
+
+@check(area="handling")
+async def tolerates_null_optional_fields(ctx: CheckContext) -> None:
+    """Events whose optional fields are null get a 2xx."""
+    events = payloads.null_optionals(payloads.call_wire(ctx.call()))
+    ctx.expect_accepted(await ctx.send_in_order(events), "an event with null optional fields")
+
+
+@check(area="handling")
+async def handles_every_end_reason(ctx: CheckContext) -> None:
+    """Calls ending with each of the ten known end reasons, and unknown ones, get a 2xx."""
+    calls: list[Sequence[BaseEvent | payloads.Wire]] = [
+        ctx.call(label=reason, outcome=reason, turns=1) for reason in END_REASONS
+    ]
+    for reason in UNKNOWN_END_REASONS:
+        base = payloads.call_wire(ctx.call(label=reason, outcome=COMPLETED_END_REASONS[0], turns=1))
+        calls.append(payloads.with_end_reason(base, reason))
+    deliveries = [d for call in await ctx.send_calls(calls) for d in call]
+    bad = [d for d in deliveries if not is_2xx(d)]
+    if bad:
+        reason = _end_reason(bad[0])
+        raise CheckFailure(
+            f"failed on a call ending with end_reason {reason!r}",
+            f"{outcome(bad[0])} to {describe_event(bad[0])}: end_reason is an open string (ten documented values, "
+            "others occur); never parse it as a closed enum",
+            deliveries=bad[:3],
+        )
+
+
+def _end_reason(delivery: Delivery) -> str:
+    try:
+        data = json.loads(delivery.body)
+        return str((data.get("call") or {}).get("end_reason") or data.get("end_reason"))
+    except (ValueError, AttributeError):
+        return "?"
+
+
+@check(area="handling")
+async def handles_system_log_turns(ctx: CheckContext) -> None:
+    """Calls with system turns (log events and metrics, no spoken text) get a 2xx."""
+    events = ctx.call(domain="form_intake", turns=4)
+    if not any(isinstance(e, CallTurn) and e.turn is not None and e.turn.role == "system" for e in events):
+        raise HarnessError("the call generator made no system turn; this is a bug in the harness")
+    ctx.expect_accepted(await ctx.send_in_order(events), "a call with system log turns")
+
+
+@check(area="handling")
+async def handles_tool_calls(ctx: CheckContext) -> None:
+    """Turns with tool calls, including arguments and results the agent SDK truncated, get a 2xx."""
+    events = payloads.truncated_tool_calls(payloads.call_wire(ctx.call(domain="order_status", turns=3)))
+    ctx.expect_accepted(await ctx.send_in_order(events), "a call with tool calls")
+
+
+@check(area="handling")
+async def handles_unicode_text(ctx: CheckContext) -> None:
+    """Turns in many scripts, with emoji, combining marks and RTL text, get a 2xx."""
+    events = payloads.with_text(payloads.call_wire(ctx.call(turns=3)), payloads.UNICODE_LINES)
+    ctx.expect_accepted(await ctx.send_in_order(events), "a call with non-ASCII text")
+
+
+@check(area="handling")
+async def handles_noncanonical_json(ctx: CheckContext) -> None:
+    """The same events written as different but equal JSON (key order, whitespace, escapes) get a 2xx."""
+    events = payloads.call_wire(ctx.call(turns=1))
+    bodies = [payloads.noncanonical_json(event) for event in events]
+    deliveries = [
+        await ctx.send(body, event_type=event["type"], call_id=event.get("call_id"))
+        for body, event in zip(bodies, events, strict=True)
+    ]
+    ctx.expect_accepted(deliveries, "an event written as non-canonical JSON")
+
+
+@check(area="handling")
+async def handles_large_payload(ctx: CheckContext) -> None:
+    """A long call's call_completed of 1 MiB or more gets a 2xx."""
+    turns = 1000
+    while True:
+        events = ctx.call(label=f"large-{turns}", turns=turns)
+        ended = next(e for e in events if e.type == "call_completed")
+        size = len(ended.to_json())
+        if size > LARGE_PAYLOAD_BYTES:
+            break
+        turns = int(turns * LARGE_PAYLOAD_BYTES / size * 1.05) + 1
+    deliveries = await ctx.send_in_order([events[0], ended, events[-1]])
+    ctx.expect_accepted(deliveries, f"a {len(ended.to_json()) / 1024 / 1024:.1f} MiB call_completed")
+
+
+@check(area="handling")
+async def rejects_malformed_json(ctx: CheckContext) -> None:
+    """A body that is not valid JSON gets a 4xx (a 2xx is tolerated; a 3xx, 5xx or dropped connection fails)."""
+    event = payloads.call_wire(ctx.call(turns=1))[0]
+    text = json.dumps(event).encode()
+    delivery = await ctx.send(text[: len(text) // 2], event_type=event["type"], call_id=event["call_id"])
+    status = delivery.last.status
+    if status is not None and (200 <= status < 300 or 400 <= status < 500):
+        return  # 4xx: rejected; 2xx: a receiver may acknowledge first and validate later
+    raise CheckFailure(
+        "mishandled a body that is not valid JSON",
+        f"{outcome(delivery)} to a truncated JSON body: answer 400 (a 5xx or a dropped connection means the "
+        "parse error escaped your handler)",
+        deliveries=[delivery],
+    )

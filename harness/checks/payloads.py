@@ -1,0 +1,190 @@
+"""Realistic variations of generated calls, as wire dicts: unknown fields, omitted or null optionals, 2025 format.
+
+Every transformation keeps what the platform documents as always present (the envelope, the call's
+id, status, start time and end reason, each turn's role) and changes only what the reference marks as
+optional, so a correct receiver never fails because of the harness.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from harness.models import BaseEvent
+
+__all__ = [
+    "UNICODE_LINES",
+    "call_wire",
+    "inject_unknown_fields",
+    "legacy_2025",
+    "map_turns",
+    "noncanonical_json",
+    "null_optionals",
+    "strip_optionals",
+    "truncated_tool_calls",
+    "with_end_reason",
+]
+
+Wire = dict[str, Any]
+TurnMap = Callable[[Wire], Wire]
+
+CALL_KEEP = frozenset({"id", "agent_id", "status", "start_time", "end_reason", "transcript"})
+TURN_KEEP = frozenset({"role"})
+UNKNOWN_FIELDS: Wire = {"x_added_later": {"nested": [1, "two", None, {"deep": True}]}, "sentiment_score": 0.42}
+UNICODE_LINES = (
+    "こんにちは、注文番号は４８２１３です。配送状況を教えてください。",
+    "مرحبا، أريد تغيير موعدي إلى يوم الخميس من فضلك",
+    "Zoë from the café — naïve question about my résumé, ça va?",
+    "Привет! Посылка пришла повреждённой 📦💔",
+    "👋🏽 Thanks!! 👨‍👩‍👧 ✅ e\u0301 \u200fRTL\u200f \u2028 ok",
+)
+TRUNCATED_LIMIT = 30_000
+
+
+def call_wire(events: Sequence[BaseEvent]) -> list[Wire]:
+    """The events as JSON-ready wire dicts (deep copies, safe to change)."""
+    return [event.to_wire() for event in events]
+
+
+def map_turns(events: list[Wire], change: TurnMap) -> list[Wire]:
+    """Apply ``change`` to every turn, wherever it appears (``turn``, legacy ``body``, transcripts)."""
+    out = copy.deepcopy(events)
+    for event in out:
+        for key in ("turn", "body"):
+            if isinstance(event.get(key), dict):
+                event[key] = change(event[key])
+        if isinstance(event.get("body"), list):
+            event["body"] = [change(turn) for turn in event["body"]]
+        call = event.get("call")
+        if isinstance(call, dict) and isinstance(call.get("transcript"), list):
+            call["transcript"] = [change(turn) for turn in call["transcript"]]
+    return out
+
+
+def inject_unknown_fields(events: list[Wire]) -> list[Wire]:
+    """Add fields the harness does not know at every object depth (envelope, call, turns, tools, ...)."""
+
+    def inject(value: Any, *, inside_user_data: bool = False) -> Any:
+        if isinstance(value, dict):
+            out = {
+                key: inject(item, inside_user_data=key in ("metadata", "arguments", "parameters", "headers"))
+                for key, item in value.items()
+            }
+            if not inside_user_data:
+                out.update(copy.deepcopy(UNKNOWN_FIELDS))
+            return out
+        if isinstance(value, list):
+            return [inject(item) for item in value]
+        return value
+
+    return [inject(event) for event in events]
+
+
+def strip_optionals(events: list[Wire]) -> list[Wire]:
+    """Leave out every optional field of calls and turns (turns keep only ``role``)."""
+    return _optionals(events, lambda obj, keep: {key: value for key, value in obj.items() if key in keep})
+
+
+def null_optionals(events: list[Wire]) -> list[Wire]:
+    """Send ``null`` for every optional field of calls and turns."""
+    return _optionals(events, lambda obj, keep: {key: (value if key in keep else None) for key, value in obj.items()})
+
+
+def _optionals(events: list[Wire], shape: Callable[[Wire, frozenset[str]], Wire]) -> list[Wire]:
+    out = map_turns(events, lambda turn: shape(turn, TURN_KEEP))
+    for event in out:
+        if isinstance(event.get("call"), dict):
+            event["call"] = shape(event["call"], CALL_KEEP)
+    return out
+
+
+def with_end_reason(events: list[Wire], reason: str) -> list[Wire]:
+    """The call with ``reason`` as its end reason, in ``call.end_reason`` and the legacy top-level copy."""
+    out = copy.deepcopy(events)
+    for event in out:
+        if event.get("type") in ("call_completed", "call_failed"):
+            event["call"]["end_reason"] = reason
+            if "end_reason" in event:
+                event["end_reason"] = reason
+    return out
+
+
+def with_text(events: list[Wire], lines: Sequence[str]) -> list[Wire]:
+    """Spoken turns' text replaced by ``lines``, in turn (the same turn gets the same line everywhere)."""
+
+    def change(turn: Wire) -> Wire:
+        if turn.get("role") not in ("user", "assistant") or not turn.get("text"):
+            return turn
+        index = int(hashlib.sha256(str(turn.get("start_timestamp")).encode()).hexdigest(), 16) % len(lines)
+        return {
+            **turn,
+            "text": lines[index],
+            "text_chunks": [{"text": lines[index], "start_timestamp": turn.get("start_timestamp")}],
+        }
+
+    return map_turns(events, change)
+
+
+def truncated_tool_calls(events: list[Wire]) -> list[Wire]:
+    """Give the first assistant turn two tool calls whose arguments and result the agent SDK truncated."""
+    target: Any = None
+    for event in events:
+        turn = event.get("turn")
+        if event.get("type") == "call_turn" and isinstance(turn, dict) and turn.get("role") == "assistant":
+            target = turn.get("start_timestamp")
+            break
+    preview = json.dumps({"rows": [{"sku": f"SKU-{i:05d}", "qty": i % 7} for i in range(2000)]})[:TRUNCATED_LIMIT]
+    extra = [
+        {
+            "id": "call_trunc_args",
+            "name": "lookup_orders",
+            "arguments": preview + "... [truncated]",
+            "result": preview + "... [truncated]",
+        },
+        {
+            "id": "call_trunc_obj",
+            "name": "export_history",
+            "arguments": {"_truncated": True, "_preview": preview[:200]},
+            "result": {"_truncated": True, "_preview": preview[:200]},
+        },
+    ]
+
+    def change(turn: Wire) -> Wire:
+        if turn.get("role") != "assistant" or turn.get("start_timestamp") != target:
+            return turn
+        return {**turn, "tool_calls": [*(turn.get("tool_calls") or []), *copy.deepcopy(extra)]}
+
+    return map_turns(events, change)
+
+
+def legacy_2025(event: Wire, request_id: str) -> Wire:
+    """A ``call_completed`` in the 2025 format: no call object, the transcript in ``body``, ``request_id``."""
+    keep = ("end_timestamp", "role", "start_timestamp", "text", "tts_ttfb", "stt_ttfb")
+    transcript = event.get("call", {}).get("transcript") or event.get("body") or []
+    return {
+        "type": "call_completed",
+        "request_id": request_id,
+        "agent_id": event.get("agent_id"),
+        "webhook_id": event.get("webhook_id"),
+        "body": [
+            {key: turn[key] for key in keep if key in turn} for turn in transcript if turn.get("role") != "system"
+        ],
+        "timestamp": event.get("timestamp"),
+    }
+
+
+def noncanonical_json(event: Wire) -> bytes:
+    """The same JSON value written differently: keys reversed, indented, CRLF, ASCII escapes, ``\\/``."""
+
+    def reverse(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: reverse(value[key]) for key in reversed(list(value))}
+        if isinstance(value, list):
+            return [reverse(item) for item in value]
+        return value
+
+    text = json.dumps(reverse(event), indent=2, ensure_ascii=True).replace("/", "\\/").replace("\n", "\r\n")
+    return (" \r\n" + text + "\r\n").encode()

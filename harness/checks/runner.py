@@ -1,0 +1,224 @@
+"""Run contract checks against a receiver: preflight, concurrency, and turning outcomes into results."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from contextlib import AsyncExitStack, suppress
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe
+from harness.checks.failures import CheckFailure, CheckSkipped
+from harness.checks.probe import Probe, ProbeError
+from harness.checks.registry import Check, select_checks
+from harness.checks.report import CheckResult, Report
+from harness.checks.reproduce import curl_command, replay_command
+from harness.delivery import AttemptRecorder, Deliverer, DeliverySettings
+from harness.errors import ConfigError, HarnessError, TargetUnreachableError
+
+__all__ = ["arun_checks", "run_checks"]
+
+# Reproductions for the first few failing requests of a check are plenty.
+MAX_REPRODUCTIONS = 2
+CONNECT_TIMEOUT = 3.0
+
+
+def run_checks(
+    url: str,
+    secret: str,
+    probe: str | None = None,
+    *,
+    checks: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+    latency_budget: float = 10.0,
+    seed: int = 0,
+    strict: bool = False,
+    timeout: float = 10.0,
+    db: str | Path | None = None,
+) -> Report:
+    """Run the contract checks against the receiver at ``url`` and return the report (blocking).
+
+    Raises ConfigError for bad options or unknown check names, TargetUnreachableError when nothing
+    listens at ``url``, ProbeError when ``probe`` is given but does not answer as the probe contract says.
+    ``strict`` only affects :meth:`Report.exit_code` callers; it is kept for symmetry with the CLI.
+    """
+    coroutine = arun_checks(
+        url,
+        secret,
+        probe,
+        checks=checks,
+        exclude=exclude,
+        latency_budget=latency_budget,
+        seed=seed,
+        strict=strict,
+        timeout=timeout,
+        db=db,
+    )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # Called from async code: run on a private loop in a thread rather than nesting event loops.
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["report"] = asyncio.run(coroutine)
+        except BaseException as exc:  # re-raised in the caller's thread below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="harness-checks")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    report: Report = outcome["report"]
+    return report
+
+
+async def arun_checks(
+    url: str,
+    secret: str,
+    probe: str | None = None,
+    *,
+    checks: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+    latency_budget: float = 10.0,
+    seed: int = 0,
+    strict: bool = False,
+    timeout: float = 10.0,  # noqa: ASYNC109  (each request's timeout, as the platform's)
+    db: str | Path | None = None,
+) -> Report:
+    """Like :func:`run_checks`, from async code."""
+    del strict  # the report's exit_code() applies it
+    _validate(url, secret, probe, latency_budget, timeout)
+    selected = select_checks(checks, exclude)
+    await _ensure_reachable(url)
+    settings = RunSettings(
+        url=url,
+        secret=secret,
+        probe_url=probe,
+        seed=seed,
+        latency_budget=latency_budget,
+        timeout=timeout,
+        run_id=uuid.uuid4().hex,
+    )
+    started = time.perf_counter()
+    async with AsyncExitStack() as stack:
+        recorder: AttemptRecorder | None = None
+        if db is not None:
+            from harness.store import DeliveryLog
+
+            log = DeliveryLog(db)
+            stack.callback(log.close)
+            recorder = MaskingRecorder(log, secret)
+        delivery_settings = DeliverySettings(timeout=timeout, retries=0, max_response_bytes=4096)
+        deliverer = await stack.enter_async_context(
+            Deliverer(url, secret, settings=delivery_settings, recorder=recorder)
+        )
+        probe_client: Probe | None = None
+        if probe is not None:
+            session = await stack.enter_async_context(
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), cookie_jar=aiohttp.DummyCookieJar())
+            )
+            probe_client = Probe(probe, session)
+            await probe_client.entries()  # a broken probe is a usage error, reported before any check runs
+        contexts = [CheckContext(check.name, settings, deliverer, probe_client) for check in selected]
+        results = await asyncio.gather(
+            *(
+                _run_one(check, ctx, None if db is None else str(db))
+                for check, ctx in zip(selected, contexts, strict=True)
+            )
+        )
+    return Report(
+        results=list(results),
+        target=url,
+        probe=probe,
+        seed=seed,
+        duration=time.perf_counter() - started,
+        requests=sum(len(ctx.sent) for ctx in contexts),
+        db=None if db is None else str(db),
+    )
+
+
+async def _run_one(check: Check, ctx: CheckContext, db: str | None) -> CheckResult:
+    result = CheckResult(name=check.name, area=check.area, status="passed", doc=check.doc)
+    started = time.perf_counter()
+    try:
+        if check.needs_probe and ctx.probe is None:
+            ctx.require_probe()
+        outcome = check.func(ctx)
+        if inspect.isawaitable(outcome):
+            await outcome
+    except CheckSkipped as skip:
+        result.status, result.message = "skipped", skip.reason
+    except CheckFailure as failure:
+        result.status = "warning" if failure.severity == "warning" else "failed"
+        result.message = failure.title + (f": {failure.message}" if failure.message else "")
+        _attach(result, ctx, failure.evidence, failure.deliveries, db)
+    except AssertionError as failure:  # a plain assert in a user's own check
+        result.status, result.message = "failed", str(failure) or f"assertion failed in {check.name}"
+        _attach(result, ctx, {}, [sent.delivery for sent in ctx.sent[-1:]], db)
+    except ProbeError as error:
+        result.status, result.message = "failed", str(error)
+    except HarnessError as error:
+        result.status, result.message = "failed", f"{check.name} could not run: {error}"
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def _attach(
+    result: CheckResult, ctx: CheckContext, evidence: dict[str, Any], deliveries: list[Any], db: str | None
+) -> None:
+    shown = deliveries[:MAX_REPRODUCTIONS]
+    result.evidence = {"requests": [describe(d, ctx.auth_of(d)) for d in shown], **evidence}
+    for delivery in shown:
+        auth = ctx.auth_of(delivery)
+        result.reproduce.append(curl_command(delivery, auth, ctx.url))
+        # A replay fills the masked secret header with the real secret, so it only reproduces requests that
+        # carried the real secret, an empty header or none at all.
+        if db is not None and not auth.query_names and auth.transform in ("same", "empty"):
+            result.reproduce.append(replay_command(delivery, db))
+
+
+def _validate(url: str, secret: str, probe: str | None, latency_budget: float, timeout: float) -> None:
+    for name, value in (("target URL", url), ("probe URL", probe)):
+        if value is None:
+            continue
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"{name} {value!r}: expected an http:// or https:// URL such as http://127.0.0.1:8000/webhooks"
+            )
+    if not secret:
+        raise ConfigError("no secret: pass the receiver's webhook secret (--secret S or $CARTESIA_WEBHOOK_SECRET)")
+    if not latency_budget > 0:
+        raise ConfigError(f"latency budget {latency_budget!r}: expected a number of seconds > 0")
+    if not timeout > 0:
+        raise ConfigError(f"timeout {timeout!r}: expected a number of seconds > 0")
+
+
+async def _ensure_reachable(url: str) -> None:
+    """Open (and close) one TCP connection, so a receiver that is not running gives one clear error."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT)
+    except (TimeoutError, OSError) as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise TargetUnreachableError(
+            f"cannot connect to {url} ({host}:{port}: {reason}); start your receiver there, or pass the URL it "
+            "listens on"
+        ) from exc
+    writer.close()
+    with suppress(OSError):
+        await writer.wait_closed()
