@@ -108,8 +108,9 @@ async def _play_call(
         if stop.is_set():
             return
         first = group[0]
-        wait = call_start + first.at + first.delay - loop.time()
-        if wait > 0 and await _stopped_within(stop, wait):
+        # Fast pacing: the delay fault comes before every delivery. Realtime: on top of the planned time.
+        due = first.delay if plan.pacing.mode == "fast" else call_start + first.at + first.delay - loop.time()
+        if due > 0 and await _stopped_within(stop, due):
             return
         if len(group) == 1:
             done = [await _deliver(first, deliverer)]

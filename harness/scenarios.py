@@ -25,7 +25,7 @@ import random
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -212,7 +212,12 @@ class Scenario(_Section):
 
 @dataclass(frozen=True)
 class PlannedDelivery:
-    """One POST the player will make (or deliberately drop), ``at`` seconds after its call starts."""
+    """One POST the player will make (or deliberately drop), ``at`` seconds after its call starts.
+
+    ``seq`` is the position in the call's send order; ``event_index`` the position of the event in
+    the call's own (generated) order, or None for an injected unknown event. ``delay`` is added before
+    sending: after the planned time in realtime pacing, before every delivery in fast pacing.
+    """
 
     call_index: int
     call_id: str
@@ -220,6 +225,7 @@ class PlannedDelivery:
     event: BaseEvent
     body: bytes
     event_type: str
+    event_index: int | None = None
     at: float = 0.0
     delay: float = 0.0
     fault: str | None = None
@@ -315,10 +321,12 @@ def _inject_faults(
 ) -> PlannedCall:
     sent = list(events)
     fault_of: list[str | None] = [None] * len(sent)
+    origin: list[int | None] = list(range(len(sent)))
     if faults.unknown_events and len(sent) > 1 and rng.random() < faults.unknown_events:
         position = rng.randint(1, len(sent) - 1)
         sent.insert(position, _unknown_event(sent[position - 1], rng))
         fault_of.insert(position, "unknown_event")
+        origin.insert(position, None)
     offsets = _offsets(sent, pacing)
     if faults.reorder and rng.random() < faults.reorder:
         # Swap a few adjacent pairs after call_started; each swapped event keeps its own send time slot.
@@ -328,10 +336,11 @@ def _inject_faults(
                 break
             i = rng.randint(1, len(sent) - 2)
             sent[i], sent[i + 1] = sent[i + 1], sent[i]
+            origin[i], origin[i + 1] = origin[i + 1], origin[i]
             fault_of[i], fault_of[i + 1] = "reordered", "reordered"
     planned: list[PlannedDelivery] = []
     agent_id = events[0].agent_id if events else None
-    for seq, (event, offset, fault) in enumerate(zip(sent, offsets, fault_of, strict=True)):
+    for seq, (event, offset, fault, event_index) in enumerate(zip(sent, offsets, fault_of, origin, strict=True)):
         body = event.to_json()
         delay = faults.delay + (rng.uniform(0, faults.jitter) if faults.jitter else 0.0)
         dropped = bool(faults.drop) and rng.random() < faults.drop
@@ -342,6 +351,7 @@ def _inject_faults(
             event=event,
             body=body,
             event_type=event.type,
+            event_index=event_index,
             at=offset,
             delay=round(delay, 6),
             fault="dropped" if dropped else fault,
@@ -358,18 +368,7 @@ def _inject_faults(
 
 
 def _copy(base: PlannedDelivery, *, fault: str, concurrent: bool) -> PlannedDelivery:
-    return PlannedDelivery(
-        call_index=base.call_index,
-        call_id=base.call_id,
-        seq=base.seq,
-        event=base.event,
-        body=base.body,
-        event_type=base.event_type,
-        at=base.at,
-        delay=base.delay,
-        fault=fault,
-        concurrent_with_previous=concurrent,
-    )
+    return replace(base, fault=fault, concurrent_with_previous=concurrent)
 
 
 def _generator_domains() -> tuple[str, ...]:

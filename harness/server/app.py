@@ -14,7 +14,7 @@ from aiohttp.typedefs import Handler
 from harness.delivery import Deliverer, Delivery
 from harness.errors import ConfigError, HarnessError
 from harness.player import play
-from harness.scenarios import Plan, PlannedDelivery, Scenario, load_scenario, scenario_from_dict
+from harness.scenarios import Plan, PlannedCall, PlannedDelivery, Scenario, load_scenario, scenario_from_dict
 from harness.server import calls_api, control, webhooks_api
 from harness.server._http import SERVER
 from harness.server.config import ServerConfig
@@ -61,6 +61,8 @@ class MockServer:
         self._deliverer: Deliverer | None = None
         self._http: AppServer | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # Per call in progress: its planned events and how many of them the Calls API shows so far.
+        self._progress: dict[str, tuple[PlannedCall, int]] = {}
         self._stop = asyncio.Event()
         if config.target_url:
             self.webhooks.register(config.target_url, config.secret, display_name="local", webhook_id=config.webhook_id)
@@ -152,6 +154,7 @@ class MockServer:
         plan = await self._plan_fresh_calls(chosen)
         for call in plan.calls:
             self.calls.create(call.call_id, call.agent_id or self.config.agent_id)
+            self._progress[call.call_id] = (call, 0)
             self.log.record_call(call.call_id, agent_id=call.agent_id, scenario=chosen.name, events=len(call.events))
         task = asyncio.create_task(self._play(plan), name=f"scenario {chosen.name}")
         for call_id in plan.call_ids:
@@ -182,7 +185,25 @@ class MockServer:
             self.log.flush()
 
     def _on_sent(self, planned: PlannedDelivery, delivery: Delivery | None) -> None:
-        self.calls.apply(planned.call_id, planned.event)
+        """Advance the Calls API: the call has reached this event, whatever order the webhooks arrive in.
+
+        A reordered, duplicated or dropped delivery changes what the receiver sees, not what happened
+        on the platform, so the call's state moves forward through its events in their own order.
+        """
+        if planned.event_index is None:  # an injected unknown event: only a log line
+            self.calls.apply(planned.call_id, planned.event)
+            return
+        progress = self._progress.get(planned.call_id)
+        if progress is None:
+            return
+        call, applied = progress
+        while applied <= planned.event_index:
+            self.calls.apply(call.call_id, call.events[applied])
+            applied += 1
+        if applied >= len(call.events):
+            del self._progress[call.call_id]
+        else:
+            self._progress[call.call_id] = (call, applied)
 
     # The timeout parameter is public API (the thread wrapper and the pytest plugin pass it through).
     async def wait_for_calls(self, call_ids: list[str] | None = None, timeout: float = 60) -> None:  # noqa: ASYNC109
@@ -222,6 +243,7 @@ class MockServer:
         for task in self._tasks.values():
             task.cancel()
         self._tasks.clear()
+        self._progress.clear()
         self.calls.clear()
         self.errors.clear()
         if self.log is not None:

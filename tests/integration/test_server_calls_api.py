@@ -183,3 +183,16 @@ async def test_legacy_2025_calls_are_still_tracked(server: MockServer, http: aio
         assert call["status"] == "completed"
         assert call["transcript"]
         assert call["start_time"] is not None
+
+
+@pytest.mark.parametrize("scenario", ["out-of-order", "duplicates", "unknown-events"])
+async def test_faults_change_what_the_receiver_sees_not_the_call_itself(
+    server: MockServer, http: aiohttp.ClientSession, scenario: str
+) -> None:
+    call_ids = await server.start_calls(scenario, calls=3)
+    await server.wait_for_calls(call_ids)
+    for call_id in call_ids:
+        _, call = await get(http, f"{server.url}/agents/calls/{call_id}")
+        ended = server.log.list_deliveries(call_id=call_id, event_type=f"call_{call['status']}", limit=1)
+        assert ended, f"{call_id} is {call['status']}, but no such end event was delivered"
+        assert call["transcript"] == json.loads(ended[0].body)["call"]["transcript"]

@@ -131,3 +131,16 @@ async def test_an_exception_from_on_sent_propagates_as_itself() -> None:
 
     with pytest.raises(ValueError, match="state update failed"):
         await play(plan, FakeDeliverer(), on_sent=broken)
+
+
+async def test_fast_pacing_adds_the_delay_before_every_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+
+    async def record_wait(stop: asyncio.Event, seconds: float) -> bool:
+        waits.append(seconds)
+        return False
+
+    monkeypatch.setattr("harness.player._stopped_within", record_wait)
+    plan = scenario_from_dict({"calls": 2, "faults": {"delay": 0.5}}).plan()
+    await play(plan, FakeDeliverer())
+    assert waits == [0.5] * len(list(plan.deliveries()))

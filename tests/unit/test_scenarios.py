@@ -124,7 +124,9 @@ def test_out_of_order_permutes_events_within_each_call() -> None:
         assert sorted(sent) == sorted(expected)
         assert sent[0] == expected[0]  # call_started always first: only later events are swapped
         reordered += sent != expected
-    assert reordered == len(plan.calls)
+    # A call of two events (a dial failure: started, failed) has nothing to swap after call_started.
+    assert reordered == sum(1 for call in plan.calls if len(call.events) >= 3)
+    assert reordered > 0
 
 
 def test_unknown_events_inject_one_unknown_type_per_call() -> None:
