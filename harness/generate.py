@@ -123,23 +123,26 @@ def simulate_call(
     ``outcome`` is ``None`` (a seeded choice, mostly completed), ``"completed"``, ``"failed"`` or one of
     :data:`harness.END_REASONS`: dial failures fail before anyone speaks, ``"error"`` fails mid-call, any
     other reason completes the call with it. ``turns`` fixes the number of user and assistant turns
-    (system log turns come on top; dial failures always have none). ``start`` is the call's aware start
+    (system log turns come on top); an explicit dial failure has none whatever ``turns`` says, and a
+    seeded outcome never is a dial failure when ``turns`` is above 0. ``start`` is the call's aware start
     time; by default it is derived from the seed. ``legacy_fields`` adds the top-level ``body`` and
     ``end_reason`` copies the platform still sends. ``locale`` picks the faker locale (one of
     :data:`LOCALES`); the ID options pin the IDs the events carry.
     """
     _check_options(seed=seed, outcome=outcome, domain=domain, turns=turns, start=start, locale=locale)
     rng = random.Random(seed)
-    locale = locale or rng.choice(LOCALES)
-    domain = domain or rng.choice(DOMAINS)
-    failed, end_reason = _pick_outcome(rng, outcome)
-    start_ns = _start_ns(rng, start)
+    # Every choice is drawn even when an option pins it, so pinning one thing changes nothing else.
+    drawn_locale, drawn_domain = rng.choice(LOCALES), rng.choice(DOMAINS)
+    locale, domain = locale or drawn_locale, domain or drawn_domain
+    failed, end_reason = _pick_outcome(rng, outcome, want_turns=bool(turns))
+    drawn_start_ns = _default_start_ns(rng)
+    start_ns = _to_ns(start) if start is not None else drawn_start_ns
     fake = _faker(locale, rng.getrandbits(32))
-
+    drawn_ids = _Ids(call_id=_ids.call_id(rng), agent_id=_ids.agent_id(rng), webhook_id=_ids.webhook_id(rng))
     ids = _Ids(
-        call_id=call_id or _ids.call_id(rng),
-        agent_id=agent_id or _ids.agent_id(rng),
-        webhook_id=webhook_id or _ids.webhook_id(rng),
+        call_id=call_id or drawn_ids.call_id,
+        agent_id=agent_id or drawn_ids.agent_id,
+        webhook_id=webhook_id or drawn_ids.webhook_id,
     )
     conversation = BUILDERS[domain](fake, rng, locale, _date_of(start_ns))
     dial_failure = end_reason in DIAL_FAILURE_END_REASONS
@@ -221,24 +224,30 @@ def _check_options(
         raise ConfigError(f"locale: expected one of {', '.join(LOCALES)}, got {locale!r}")
 
 
-def _pick_outcome(rng: random.Random, outcome: str | None) -> tuple[bool, str]:
-    """(failed?, end_reason) for the requested outcome."""
+def _pick_outcome(rng: random.Random, outcome: str | None, *, want_turns: bool) -> tuple[bool, str]:
+    """(failed?, end_reason) for the requested outcome.
+
+    A seeded choice never picks a dial failure when turns were asked for: those calls have no turns.
+    """
+    drawn_failed = rng.random() < 0.15
+    completed_reason = rng.choices(COMPLETED_END_REASONS, weights=(45, 35, 4, 3, 6, 7))[0]
+    failed_reason = rng.choices(FAILED_END_REASONS, weights=(3, 2, 3, 4))[0]
+    if outcome is None and want_turns:
+        failed_reason = "error"
     if outcome is None:
-        outcome = "failed" if rng.random() < 0.15 else "completed"
+        outcome = "failed" if drawn_failed else "completed"
     if outcome == "completed":
-        reason = rng.choices(COMPLETED_END_REASONS, weights=(45, 35, 4, 3, 6, 7))[0]
+        reason = completed_reason
     elif outcome == "failed":
-        reason = rng.choices(FAILED_END_REASONS, weights=(3, 2, 3, 4))[0]
+        reason = failed_reason
     else:
         reason = outcome
     return reason in FAILED_END_REASONS, reason
 
 
-def _start_ns(rng: random.Random, start: datetime | None) -> int:
-    if start is None:
-        offset_s = rng.randrange(90 * 24 * 3600)
-        return _to_ns(_DEFAULT_START_BASE) + offset_s * 1_000_000_000 + rng.randrange(1_000_000_000)
-    return _to_ns(start)
+def _default_start_ns(rng: random.Random) -> int:
+    offset_s = rng.randrange(90 * 24 * 3600)
+    return _to_ns(_DEFAULT_START_BASE) + offset_s * 1_000_000_000 + rng.randrange(1_000_000_000)
 
 
 def _to_ns(moment: datetime) -> int:

@@ -178,6 +178,25 @@ def test_one_set_of_ids_with_platform_shapes(seed: int, options: dict[str, Any])
     assert isinstance(started.call.metadata, dict)
 
 
+@PROPERTY
+@given(seed=SEEDS, options=OPTIONS)
+def test_pinning_the_ids_changes_nothing_else(seed: int, options: dict[str, Any]) -> None:
+    drawn = simulate_call(seed=seed, **options)
+    pinned = simulate_call(
+        seed=seed, call_id="ac_pinned", agent_id="agent_pinned", webhook_id="agent_webhook_pinned", **options
+    )
+
+    def rewrite(event: Event) -> bytes:
+        return (
+            event.to_json()
+            .replace(b"ac_pinned", (drawn[0].call_id or "").encode())
+            .replace(b"agent_webhook_pinned", (drawn[0].webhook_id or "").encode())
+            .replace(b"agent_pinned", (drawn[0].agent_id or "").encode())
+        )
+
+    assert [rewrite(event) for event in pinned] == [event.to_json() for event in drawn]
+
+
 def test_given_ids_are_used() -> None:
     events = simulate_call(seed=1, agent_id="agent_mine", webhook_id="agent_webhook_mine", call_id="ac_mine")
     assert {(e.call_id, e.agent_id, e.webhook_id) for e in events} == {("ac_mine", "agent_mine", "agent_webhook_mine")}
@@ -440,6 +459,14 @@ def test_summary_names_the_topic(seed: int, options: dict[str, Any]) -> None:
 @given(seed=SEEDS, turns=st.integers(min_value=0, max_value=40), domain=st.sampled_from(DOMAINS))
 def test_turns_option_sets_the_number_of_spoken_turns(seed: int, turns: int, domain: str) -> None:
     events = simulate_call(seed=seed, turns=turns, domain=domain, outcome="client_hangup")
+    assert len(spoken(turns_of(events))) == turns
+
+
+@PROPERTY
+@given(seed=SEEDS, turns=st.integers(min_value=1, max_value=20))
+def test_a_seeded_outcome_keeps_the_turns_asked_for(seed: int, turns: int) -> None:
+    events = simulate_call(seed=seed, turns=turns)
+    assert ended(events).effective_end_reason not in DIAL_FAILURE_END_REASONS
     assert len(spoken(turns_of(events))) == turns
 
 
