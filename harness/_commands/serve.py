@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, help="delivery timeout in seconds ($HARNESS_TIMEOUT, default 10)")
     parser.add_argument("--retries", type=int, help="retries per delivery ($HARNESS_RETRIES, default 0)")
     parser.add_argument("--concurrency", type=int, help="requests in flight at most ($HARNESS_CONCURRENCY)")
+    parser.add_argument(
+        "--max-calls", type=int, help="calls the Calls API keeps, oldest ended forgotten ($HARNESS_MAX_CALLS, 1000)"
+    )
     parser.add_argument("--scenario", action="append", default=[], help="start this scenario at launch (repeatable)")
 
 
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         key: getattr(args, key)
         for key in ("host", "port", "target_url", "secret", "agent_id", "webhook_id", "api_keys", "timeout")
     }
-    flags.update(db=args.db, retries=args.retries, concurrency=args.concurrency)
+    flags.update(db=args.db, retries=args.retries, concurrency=args.concurrency, max_calls=args.max_calls)
     config = resolve_config(flags, config_file=args.config)
     return asyncio.run(_serve(config, args.scenario))
 

@@ -54,7 +54,7 @@ class MockServer:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.calls = CallsState()
+        self.calls = CallsState(max_calls=config.max_calls)
         self.webhooks = WebhookRegistry()
         self.errors: list[BaseException] = []
         self.log: DeliveryLog = None  # type: ignore[assignment]  # opened by start()
@@ -156,10 +156,17 @@ class MockServer:
             self.calls.create(call.call_id, call.agent_id or self.config.agent_id)
             self._progress[call.call_id] = (call, 0)
             self.log.record_call(call.call_id, agent_id=call.agent_id, scenario=chosen.name, events=len(call.events))
+        self._forget_finished_tasks()
         task = asyncio.create_task(self._play(plan), name=f"scenario {chosen.name}")
         for call_id in plan.call_ids:
             self._tasks[call_id] = task
         return plan.call_ids
+
+    def _forget_finished_tasks(self) -> None:
+        # Keeps a long-running server's memory bounded: finished calls the Calls API no longer shows.
+        if len(self._tasks) > self.calls.max_calls:
+            for call_id in [c for c, task in self._tasks.items() if task.done() and self.calls.get(c) is None]:
+                del self._tasks[call_id]
 
     async def _plan_fresh_calls(self, scenario: Scenario) -> Plan:
         # The same seed gives the same call ids; a scenario started twice gets the next seeds instead.

@@ -15,9 +15,11 @@ Environment variables:
   HARNESS_TIMEOUT          delivery timeout in seconds (default 10)
   HARNESS_RETRIES          retries per delivery (default 0, as Cartesia publishes no retry policy)
   HARNESS_CONCURRENCY      requests in flight at most (default 64)
+  HARNESS_MAX_CALLS        calls the Calls API keeps (default 1000; the oldest ended ones are forgotten,
+                           so memory stays bounded; the delivery log keeps every delivery)
 
 Config file keys (``harness serve --config harness.toml``): host, port, target_url, secret, agent_id,
-webhook_id, db, api_keys (array), timeout, retries, concurrency.
+webhook_id, db, api_keys (array), timeout, retries, concurrency, max_calls.
 """
 
 from __future__ import annotations
@@ -34,7 +36,15 @@ from harness.delivery import DeliverySettings
 from harness.errors import ConfigError
 from harness.store import DEFAULT_DB_PATH
 
-__all__ = ["DEFAULT_AGENT_ID", "DEFAULT_PORT", "DEFAULT_WEBHOOK_ID", "ENV_VARS", "ServerConfig", "resolve_config"]
+__all__ = [
+    "DEFAULT_AGENT_ID",
+    "DEFAULT_MAX_CALLS",
+    "DEFAULT_PORT",
+    "DEFAULT_WEBHOOK_ID",
+    "ENV_VARS",
+    "ServerConfig",
+    "resolve_config",
+]
 
 DEFAULT_PORT = 8765
 DEFAULT_AGENT_ID = "agent_HarnessLocal0000000001"
@@ -53,8 +63,10 @@ ENV_VARS = {
     "timeout": "HARNESS_TIMEOUT",
     "retries": "HARNESS_RETRIES",
     "concurrency": "HARNESS_CONCURRENCY",
+    "max_calls": "HARNESS_MAX_CALLS",
 }
-_INTS = ("port", "retries", "concurrency")
+_INTS = ("port", "retries", "concurrency", "max_calls")
+DEFAULT_MAX_CALLS = 1000
 _FLOATS = ("timeout",)
 
 
@@ -71,6 +83,7 @@ class ServerConfig:
     db_path: str | Path = DEFAULT_DB_PATH
     api_keys: frozenset[str] | None = None
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    max_calls: int = DEFAULT_MAX_CALLS
 
     def replace(self, **changes: Any) -> ServerConfig:
         """A copy with some settings changed."""
@@ -153,6 +166,9 @@ def _build(values: Mapping[str, Any]) -> ServerConfig:
     if not 0 <= port <= 65535:
         raise ConfigError(f"port: expected a number from 0 to 65535, got {port}")
     api_keys = values.get("api_keys")
+    max_calls = values.get("max_calls", DEFAULT_MAX_CALLS)
+    if max_calls < 1:
+        raise ConfigError(f"max_calls: expected 1 or more, got {max_calls}")
     return ServerConfig(
         host=values.get("host", "127.0.0.1"),
         port=port,
@@ -163,4 +179,5 @@ def _build(values: Mapping[str, Any]) -> ServerConfig:
         db_path=values.get("db", DEFAULT_DB_PATH),
         api_keys=frozenset(api_keys) if api_keys else None,
         delivery=dataclasses.replace(settings, **delivery_changes),
+        max_calls=max_calls,
     )

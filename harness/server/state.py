@@ -71,7 +71,7 @@ class CallsState:
     The cap keeps a long-running server's memory bounded; the delivery log keeps every delivery anyway.
     """
 
-    def __init__(self, *, max_calls: int = 10_000) -> None:
+    def __init__(self, *, max_calls: int = 1000) -> None:
         self._calls: dict[str, CallRecord] = {}
         self._sequence = 0
         self.max_calls = max_calls

@@ -63,3 +63,9 @@ def test_out_of_range_values_are_refused() -> None:
         resolve_config({"port": 70000}, env={})
     with pytest.raises(ConfigError, match="timeout"):
         resolve_config({"timeout": 0.0}, env={})
+
+
+def test_max_calls_bounds_the_calls_api_memory() -> None:
+    assert resolve_config({}, env={"HARNESS_MAX_CALLS": "50"}).max_calls == 50
+    with pytest.raises(ConfigError, match="max_calls: expected 1 or more"):
+        resolve_config({"max_calls": 0}, env={})
