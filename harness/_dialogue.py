@@ -233,31 +233,28 @@ def _form_intake(fake: Faker, rng: random.Random, locale: str, today: date) -> C
     name = fake.name()
     form = rng.choice(("new patient", "insurance claim", "rental application", "membership"))
     birthday = fake.date_of_birth(minimum_age=18, maximum_age=90)
+    birthday_text = f"{MONTHS[birthday.month - 1]} {birthday.day}, {birthday.year}"
+    address = _one_line(fake.address())
+    phone = _ids.phone_number(rng, locale)
+    reason = fake.sentence(nb_words=6).rstrip(".")
+    # (form field, question, the value recorded, what the caller says)
     questions = [
-        ("full_name", "First, what is your full name?", f"{name}.", name),
-        (
-            "date_of_birth",
-            "What is your date of birth?",
-            f"{MONTHS[birthday.month - 1]} {birthday.day}, {birthday.year}.",
-            f"{MONTHS[birthday.month - 1]} {birthday.day}, {birthday.year}",
-        ),
-        ("address", "And your home address?", f"{_one_line(fake.address())}.", None),
-        ("phone", "What's the best number to reach you on?", None, _ids.phone_number(rng, locale)),
-        ("reason", "Finally, briefly, what is this for?", None, fake.sentence(nb_words=6).rstrip(".")),
+        ("full_name", "First, what is your full name?", name, f"{name}."),
+        ("date_of_birth", "Thanks. What is your date of birth?", birthday_text, f"{birthday_text}."),
+        ("address", "Thanks. And your home address?", address, f"{address}."),
+        ("phone", "Thanks. What's the best number to reach you on?", phone, f"It's {phone}."),
+        ("reason", "Thanks. Briefly, what is this for?", reason, f"It's {reason}."),
     ]
     asked = questions[:3] + rng.sample(questions[3:], rng.randint(0, 2))
-    answers: dict[str, str] = {}
     core = [
         Line("assistant", f"Hello, this is Nora from {company}. Which form can I help you complete today?"),
         Line("user", f"The {form} form, please."),
     ]
-    for key, question, spoken, value in asked:
-        answer = value if value is not None else (spoken or "").rstrip(".")
-        answers[key] = answer
-        prefix = "" if key == "full_name" else "Thanks. "
+    for key, question, _, spoken in asked:
         # Kept whole: a form question is answered only after it has been heard.
-        core.append(Line("assistant", prefix + question, interruptible=False))
-        core.append(Line("user", spoken if spoken is not None else f"It's {answer}.", form_field=key))
+        core.append(Line("assistant", question, interruptible=False))
+        core.append(Line("user", spoken, form_field=key))
+    answers = {key: value for key, _, value, _ in asked}
     submission = fake.bothify("FRM-#######")
     submit = ToolSpec("submit_form", {"form": form, **answers}, {"submission_id": submission, "status": "received"})
     core.append(Line("assistant", "Thank you, I'm submitting your form now.", tool=submit))
