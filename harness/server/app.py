@@ -18,7 +18,7 @@ from harness.scenarios import Plan, PlannedCall, PlannedDelivery, Scenario, load
 from harness.server import calls_api, control, webhooks_api
 from harness.server._http import SERVER
 from harness.server.config import ServerConfig
-from harness.server.state import CallsState, WebhookRegistry
+from harness.server.state import CallsState, Webhook, WebhookRegistry, now
 from harness.serving import AppServer
 from harness.store import DeliveryLog
 
@@ -265,6 +265,17 @@ class MockServer:
         self.clear()
 
     # -- webhooks and errors -----------------------------------------------------------------------
+
+    def set_webhook(self, url: str, secret: str | None) -> Webhook:
+        """Point the agent's webhook (``config.webhook_id``) at ``url`` with ``secret``; used from the next delivery."""
+        hook = self.webhooks.get(self.config.webhook_id)
+        if hook is None:
+            hook = self.webhooks.register(url, secret, display_name="local", webhook_id=self.config.webhook_id)
+        else:
+            hook.url, hook.secret, hook.updated_at = url, secret, now()
+        self.webhooks.active_id = hook.id
+        self.apply_webhook()
+        return hook
 
     def apply_webhook(self) -> None:
         """Point the deliverer at the active webhook; takes effect from the next delivery on."""

@@ -107,6 +107,14 @@ class MockServerThread:
         """Stop calls in progress, then forget calls and deliveries."""
         self._run(self.server.aclear())
 
+    def set_webhook(self, url: str, secret: str | None) -> None:
+        """Deliver to ``url`` with ``secret`` from the next delivery on (see :meth:`MockServer.set_webhook`)."""
+
+        async def point() -> None:
+            self.server.set_webhook(url, secret)
+
+        self._run(point())
+
     def check_errors(self) -> None:
         """Re-raise, in the caller's thread, the first exception recorded inside the server (then forget them)."""
         if self.server.errors:

@@ -61,3 +61,18 @@ def test_a_port_in_use_is_a_clear_error(receiver_url: str) -> None:
         with pytest.raises(ConfigError, match=f"127.0.0.1:{port} is already in use"):
             second.start()
         second.stop()
+
+
+def test_set_webhook_points_a_server_started_without_a_target(receiver_url: str) -> None:
+    with MockServerThread(ServerConfig(port=0, db_path=":memory:")) as server:
+        with pytest.raises(ConfigError, match="no webhook to deliver to"):
+            server.start_calls("happy-path", calls=1)
+        server.set_webhook(receiver_url, SECRET)
+        call_ids = server.start_calls("happy-path", calls=1)
+        server.wait_for_calls(call_ids)
+        delivered = server.log.list_deliveries(limit=1000)
+        assert delivered
+        assert all(d.ok and d.url == receiver_url for d in delivered)
+        server.set_webhook(receiver_url + "/moved", SECRET)
+        server.wait_for_calls(server.start_calls("happy-path", calls=1))
+        assert server.log.list_deliveries(limit=1)[0].url == receiver_url + "/moved"
