@@ -137,7 +137,12 @@ async def _check_reachable(url: str, seconds: float) -> None:
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=seconds)
     except (OSError, TimeoutError) as exc:
-        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        if isinstance(exc, TimeoutError):
+            reason = f"no answer within {seconds:g} s"
+        elif isinstance(exc, ConnectionRefusedError):
+            reason = "connection refused: nothing listens there"
+        else:
+            reason = exc.strerror or str(exc)
         raise TargetUnreachableError(
             f"cannot reach {url} ({reason}): start your receiver there, or pass the right --to URL"
         ) from exc

@@ -69,7 +69,7 @@ async def test_exit_2_when_nothing_listens_at_the_target() -> None:
         url = receiver.url
     code, out, err = await run_send("--to", url, "--secret", SECRET, "--scenario", "happy-path", "--db", ":memory:")
     assert code == 2
-    assert f"cannot reach {url}" in err
+    assert f"cannot reach {url} (connection refused: nothing listens there)" in err
     assert "Traceback" not in err
     assert out == ""
 
