@@ -7,14 +7,15 @@ tool calls that use what the caller said, system turns with the agent SDK's metr
 summary that names the topic. Content (names, addresses, dates, amounts, order numbers) comes from
 faker in several locales, seeded per call.
 
-Faker instances are cached per locale and re-seeded for every call, so simulating calls from several
-threads at once is not supported; use one process per worker instead.
+Faker instances are cached per thread and locale and re-seeded for every call, so threads (the mock
+server plans calls in worker threads) never share seed state.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -88,7 +89,8 @@ _ERROR_MESSAGES = {
         "Agent process exited with status 1.",
     ),
 }
-_FAKERS: dict[str, Faker] = {}
+# Per thread: a Faker instance carries its seed state, so two threads sharing one would interleave seeds.
+_FAKERS = threading.local()
 
 
 def derive_seed(seed: int, index: int) -> int:
@@ -270,9 +272,10 @@ def _stamp(ns: int) -> Timestamp:
 
 def _faker(locale: str, seed: int) -> Faker:
     # Building a Faker is slow (it loads every provider), so one per locale is kept and re-seeded per call.
-    fake = _FAKERS.get(locale)
+    cache: dict[str, Faker] = _FAKERS.__dict__.setdefault("by_locale", {})
+    fake = cache.get(locale)
     if fake is None:
-        fake = _FAKERS[locale] = Faker(locale)
+        fake = cache[locale] = Faker(locale)
     fake.seed_instance(seed)
     return fake
 

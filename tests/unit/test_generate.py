@@ -514,3 +514,16 @@ def test_start_default_is_not_now() -> None:
     stamp = simulate_call(seed=0)[0].timestamp
     assert stamp is not None
     assert datetime(2026, 1, 5, tzinfo=UTC) <= stamp.datetime < datetime(2026, 4, 6, tzinfo=UTC)
+
+
+def test_simulating_in_threads_gives_the_same_bytes_as_in_sequence() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    seeds = list(range(24))
+
+    def dump(seed: int) -> list[bytes]:
+        return [event.to_json() for event in simulate_call(seed=seed, locale="fr_FR")]
+
+    expected = [dump(seed) for seed in seeds]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(dump, seeds)) == expected
