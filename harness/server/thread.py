@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
+from harness._loop import LoopThread
 from harness.scenarios import Scenario
 from harness.server.app import MockServer
 from harness.server.config import ServerConfig
@@ -27,8 +26,7 @@ class MockServerThread:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.server = MockServer(config)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: LoopThread | None = None
 
     @property
     def url(self) -> str:
@@ -44,42 +42,25 @@ class MockServerThread:
         """Start the loop thread and the server; does nothing when already started."""
         if self._thread is not None:
             return self
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.call_soon(ready.set)
-            loop.run_forever()
-
-        thread = threading.Thread(target=run, name="harness-mock-server", daemon=True)
+        thread = LoopThread(name="harness-mock-server")
         thread.start()
-        ready.wait()
-        self._loop, self._thread = loop, thread
         try:
-            self._run(self.server.start())
+            thread.run(self.server.start())
         except BaseException:
-            self._stop_loop()
+            thread.stop()
             raise
+        self._thread = thread
         return self
 
     def stop(self) -> None:
         """Stop the server and its thread; idempotent."""
-        if self._thread is None:
+        thread, self._thread = self._thread, None
+        if thread is None:
             return
         try:
-            self._run(self.server.close())
+            thread.run(self.server.close())
         finally:
-            self._stop_loop()
-
-    def _stop_loop(self) -> None:
-        loop, thread = self._loop, self._thread
-        self._loop, self._thread = None, None
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
+            thread.stop()
 
     def __enter__(self) -> MockServerThread:
         return self.start()
@@ -90,10 +71,10 @@ class MockServerThread:
         self.stop()
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        if self._loop is None:
+        if self._thread is None:
             coroutine.close()
             raise RuntimeError("the mock server thread is not started; call start() first")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return self._thread.run(coroutine)
 
     def start_calls(self, scenario: str | Scenario | None = None, **params: Any) -> list[str]:
         """Schedule calls and return their ids at once (see :meth:`MockServer.start_calls`)."""
