@@ -8,16 +8,16 @@ retries unless configured (Cartesia publishes no retry policy).
 from __future__ import annotations
 
 import asyncio
-import errno
+import os
+import random
+import ssl
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
-import aiohttp
-
+from harness._http1 import ConnectionPool, HTTPFailure, Target
 from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent
 
 __all__ = [
@@ -139,9 +139,20 @@ def mask_secret(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: (MASK if name.lower() == secret_name and value else value) for name, value in headers.items()}
 
 
+# Delivery ids need uniqueness, not secrecy: a private generator seeded from the OS once, because
+# uuid4() reads os.urandom on every call (tens of microseconds on some machines, per delivery), and
+# the global ``random`` may be seeded by tests (Hypothesis, Faker), which would repeat ids.
+_ids = random.Random()
+os.register_at_fork(after_in_child=_ids.seed)
+
+
 def new_delivery_id() -> str:
-    """A fresh delivery id, ``dlv_`` and 20 hex digits."""
-    return "dlv_" + uuid.uuid4().hex[:20]
+    """A fresh delivery id: ``dlv_``, 12 hex digits of Unix time in milliseconds, 12 random hex digits.
+
+    Ids sort by creation time, so the delivery log appends to its indexes instead of writing all over
+    them (several times fewer pages written per delivery); 48 random bits keep ids unique at any rate.
+    """
+    return f"dlv_{time.time_ns() // 1_000_000:012x}{_ids.getrandbits(48):012x}"
 
 
 class Deliverer:
@@ -162,11 +173,11 @@ class Deliverer:
         self.secret = secret
         self.settings = settings or DeliverySettings()
         self.recorder = recorder
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: ConnectionPool | None = None
         self._slots = asyncio.Semaphore(self.settings.concurrency)
 
     async def __aenter__(self) -> Deliverer:
-        self._ensure_session()
+        self._ensure_pool()
         return self
 
     async def __aexit__(
@@ -176,21 +187,15 @@ class Deliverer:
 
     async def close(self) -> None:
         """Close the connection pool; idempotent."""
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
 
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self.settings.concurrency, force_close=False)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
-                headers={"User-Agent": self.settings.user_agent},
-                # Cartesia sends the body as is; no cookie jar, no automatic decompression surprises.
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-        return self._session
+    def _ensure_pool(self) -> ConnectionPool:
+        if self._pool is None:
+            # Keep-alive, like the platform's sender; at most one idle connection per slot.
+            self._pool = ConnectionPool(idle_limit=self.settings.concurrency, user_agent=self.settings.user_agent)
+        return self._pool
 
     async def deliver(
         self,
@@ -250,19 +255,20 @@ class Deliverer:
         return True
 
     async def _attempt(self, delivery: Delivery, number: int, headers: dict[str, str]) -> Attempt:
-        session = self._ensure_session()
+        pool = self._ensure_pool()
         attempt = Attempt(number=number, url=delivery.url, request_headers=mask_secret(headers), started_at=time.time())
         async with self._slots:
             started = time.perf_counter()
             try:
-                async with session.post(
-                    delivery.url, data=delivery.body, headers=headers, allow_redirects=False
-                ) as response:
-                    attempt.status = response.status
-                    attempt.response_headers = dict(response.headers)
-                    attempt.response_body, attempt.response_truncated = await _read_capped(
-                        response, self.settings.max_response_bytes
+                # One deadline for connecting, sending and reading the whole (capped) response.
+                async with asyncio.timeout(self.settings.timeout):
+                    response = await pool.post(
+                        Target.parse(delivery.url), headers, delivery.body, limit=self.settings.max_response_bytes
                     )
+                attempt.status = response.status
+                attempt.response_headers = response.headers
+                attempt.response_body = response.body
+                attempt.response_truncated = response.truncated
             except asyncio.CancelledError:
                 # Stopping the sender must not lose the in-flight attempt: log it, then let the cancel go on.
                 attempt.status = None
@@ -281,7 +287,7 @@ class Deliverer:
         if attempt.failure is None and attempt.status is not None and not 200 <= attempt.status < 300:
             is_redirect = 300 <= attempt.status < 400
             attempt.failure = FailureKind.REDIRECT if is_redirect else FailureKind.STATUS
-            location = attempt.response_headers.get("Location")
+            location = _header(attempt.response_headers, "Location")
             if is_redirect:
                 attempt.error = f"redirect to {location or '(no Location)'} not followed, as on the platform"
             else:
@@ -289,38 +295,22 @@ class Deliverer:
         return attempt
 
 
-async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
-    """Up to ``limit`` bytes of the body, and whether more was left unread (a huge body is not buffered)."""
-    chunks: list[bytes] = []
-    remaining = limit
-    while remaining > 0:
-        chunk = await response.content.read(remaining)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks), not response.content.at_eof()
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, whatever the casing of its name."""
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
 
 
 def classify_failure(exc: BaseException, timeout: float) -> tuple[str, str]:
     """The failure kind and a one-line explanation for an exception raised while posting."""
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+    if isinstance(exc, HTTPFailure):
+        return exc.kind, exc.message
+    if isinstance(exc, TimeoutError):
         return FailureKind.TIMEOUT, f"no complete response within {timeout:g} s"
-    if isinstance(exc, aiohttp.ClientSSLError):
+    if isinstance(exc, ssl.SSLError):
         return FailureKind.TLS, f"TLS error: {exc}"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        if isinstance(exc.os_error, ConnectionRefusedError):
-            return FailureKind.REFUSED, f"connection refused by {exc.host}:{exc.port}: is the receiver running?"
-        return FailureKind.REFUSED, f"cannot connect to {exc.host}:{exc.port}: {exc.os_error.strerror or exc}"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return FailureKind.RESET, "the receiver closed the connection before answering"
-    if isinstance(exc, aiohttp.ClientOSError) and exc.errno in (errno.ECONNRESET, errno.EPIPE):
+    if isinstance(exc, ConnectionRefusedError):
+        return FailureKind.REFUSED, "connection refused: is the receiver running?"
+    if isinstance(exc, ConnectionResetError | BrokenPipeError):
         return FailureKind.RESET, f"connection reset by the receiver ({exc.strerror})"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return FailureKind.RESET, f"the receiver closed the connection mid-response: {exc}"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        detail = " ".join(str(exc.message).split())
-        return FailureKind.INVALID_HTTP, f"the receiver's response is not valid HTTP: {detail}"
-    if isinstance(exc, aiohttp.InvalidURL):
-        return FailureKind.OTHER, f"invalid URL: {exc}"
     return FailureKind.OTHER, f"{type(exc).__name__}: {exc}"

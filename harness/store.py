@@ -13,6 +13,7 @@ the machine itself may lose the last transactions (``synchronous=NORMAL``, SQLit
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -35,6 +36,9 @@ MEMORY = ":memory:"
 SCHEMA_VERSION = 1
 # Bounds the memory a slow disk can make the queue hold; record_attempt waits (back-pressure) beyond it.
 QUEUE_LIMIT = 10_000
+# The longest a record waits for others to share its commit; "recorded" is at most this (plus the write) away.
+COMMIT_INTERVAL = 0.005
+BATCH_LIMIT = 2_000
 # Characters of a body kept by StoredDelivery.to_dict(); the log itself keeps the full request body.
 TEXT_CAP = 64 * 1024
 
@@ -77,13 +81,35 @@ CREATE TABLE IF NOT EXISTS attempts (
 ) WITHOUT ROWID;
 """
 
-_UPSERT_DELIVERY = """
-INSERT INTO deliveries (id, url, event_type, call_id, body, created_at, ok, attempts, replay_of)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET ok = excluded.ok, attempts = max(attempts, excluded.attempts)
-"""
-_INSERT_ATTEMPT = "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_UPSERT_CALL = "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?)"
+
+@dataclass(frozen=True)
+class _Statement:
+    """An INSERT whose ``{values}`` takes any number of rows of ``width`` parameters."""
+
+    template: str
+    width: int
+
+    def sql(self, rows: int) -> str:
+        return _multi_row_sql(self.template, self.width, rows)
+
+
+@functools.cache
+def _multi_row_sql(template: str, width: int, rows: int) -> str:
+    row = "(" + ", ".join("?" * width) + ")"
+    return template.format(values=", ".join([row] * rows))
+
+
+_UPSERT_DELIVERY = _Statement(
+    "INSERT INTO deliveries (id, url, event_type, call_id, body, created_at, ok, attempts, replay_of) VALUES {values}"
+    " ON CONFLICT (id) DO UPDATE SET ok = excluded.ok, attempts = max(attempts, excluded.attempts)",
+    9,
+)
+_INSERT_ATTEMPT = _Statement("INSERT OR REPLACE INTO attempts VALUES {values}", 12)
+_UPSERT_CALL = _Statement("INSERT OR REPLACE INTO calls VALUES {values}", 5)
+# Rows per multi-row INSERT, largest first. One statement step per chunk, not per row, matters: the
+# sqlite3 module releases the GIL around every step, and each release is a thread switch that the
+# event loop sending the deliveries pays for. A few fixed sizes keep the statement cache small.
+_CHUNKS = (64, 16, 4, 1)
 _DELIVERY_COLUMNS = "id, url, event_type, call_id, body, created_at, ok, replay_of"
 
 
@@ -149,12 +175,15 @@ def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
     }
 
 
-_Row = tuple[str, tuple[Any, ...]]  # (statement, parameters): one write for the writer thread
+_Row = tuple[_Statement, tuple[Any, ...]]  # (statement, parameters): one write for the writer thread
 
 
 class _Writer:
     """The thread that owns all writes: drains the queue, one transaction per batch.
 
+    Group commit: once a record arrives, the writer waits up to ``COMMIT_INTERVAL`` for more (less if
+    someone flushes or the batch is full), then writes them all with one ``executemany`` per table and
+    one commit. Few, large transactions keep the writer's share of the GIL and of the disk small.
     Kept apart from DeliveryLog so a finalizer can stop it without keeping the log alive.
     """
 
@@ -166,6 +195,8 @@ class _Writer:
         self.pending: list[_Row] = []
         self.submitted = 0
         self.committed = 0
+        self.flushing = 0
+        self.idle = False
         self.failure: BaseException | None = None
         self.stopping = False
         self.thread = threading.Thread(target=self._run, name=f"delivery-log-writer {description}", daemon=True)
@@ -181,13 +212,20 @@ class _Writer:
                 raise DeliveryError(f"delivery log {self.description} is closed; open a new DeliveryLog to record")
             self.pending.extend(rows)
             self.submitted += 1
-            self.condition.notify_all()
+            # Waking the writer for every record would cost more than the write: only when it sleeps.
+            if self.idle or len(self.pending) >= BATCH_LIMIT:
+                self.condition.notify_all()
 
     def flush(self) -> None:
         with self.condition:
             target = self.submitted
-            while self.committed < target and self.failure is None:
-                self.condition.wait()
+            self.flushing += 1
+            self.condition.notify_all()
+            try:
+                while self.committed < target and self.failure is None:
+                    self.condition.wait()
+            finally:
+                self.flushing -= 1
             self._raise_failure()
 
     def stop(self) -> None:
@@ -203,20 +241,43 @@ class _Writer:
             message = f"delivery log {self.description}: cannot write ({self.failure}); check the disk and the path"
             raise DeliveryError(message) from self.failure
 
+    def _next_batch(self) -> tuple[list[_Row], int] | None:
+        """Wait for records, linger briefly for more, and take them all; None once stopped and drained."""
+        with self.condition:
+            self.idle = True
+            while not self.pending and not self.stopping:
+                self.condition.wait()
+            self.idle = False
+            if not self.pending:
+                return None
+            deadline = time.monotonic() + COMMIT_INTERVAL
+            while not (self.stopping or self.flushing or len(self.pending) >= BATCH_LIMIT):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.condition.wait(remaining)
+            batch, self.pending = self.pending, []
+            self.condition.notify_all()  # room in the queue again
+            return batch, self.submitted
+
+    def _insert(self, statement: _Statement, rows: list[tuple[Any, ...]]) -> None:
+        start = 0
+        for size in _CHUNKS:
+            while len(rows) - start >= size:
+                chunk = rows[start : start + size]
+                self.connection.execute(statement.sql(size), [value for row in chunk for value in row])
+                start += size
+
     def _run(self) -> None:
-        while True:
-            with self.condition:
-                while not self.pending and not self.stopping:
-                    self.condition.wait()
-                if not self.pending:
-                    return
-                batch, self.pending = self.pending, []
-                done = self.submitted
-                self.condition.notify_all()  # room in the queue again
+        while (taken := self._next_batch()) is not None:
+            batch, done = taken
+            by_statement: dict[_Statement, list[tuple[Any, ...]]] = {}
+            for statement, parameters in batch:  # dicts keep insertion order: calls, deliveries, attempts
+                by_statement.setdefault(statement, []).append(parameters)
             try:
                 with self.lock, self.connection:
-                    for statement, parameters in batch:
-                        self.connection.execute(statement, parameters)
+                    for statement, rows in by_statement.items():
+                        self._insert(statement, rows)
             except BaseException as exc:  # reported to the recording thread by submit() and flush()
                 with self.condition:
                     self.failure = exc

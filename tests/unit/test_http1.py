@@ -1,0 +1,231 @@
+"""The delivery engine's HTTP/1.1 client: framing, keep-alive, caps and failures, against raw loopback servers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+
+from harness._http1 import ConnectionPool, HTTPFailure, Target
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def serve(handler: Handler) -> AsyncIterator[tuple[str, list[int]]]:
+    """A raw loopback server; yields its URL and a list that counts connections accepted."""
+    connections: list[int] = []
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        task = asyncio.current_task()
+        assert task is not None
+        tasks.add(task)
+        try:
+            await handler(reader, writer)
+        except (ConnectionError, asyncio.CancelledError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(run, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook?x=1", connections
+    finally:
+        server.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
+    return head, await reader.readexactly(length)
+
+
+def answering(*responses: bytes) -> Handler:
+    """A handler answering successive requests on one connection with ``responses``, then closing."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for response in responses:
+            await read_request(reader)
+            writer.write(response)
+            await writer.drain()
+
+    return handler
+
+
+async def post(url: str, body: bytes = b"{}", *, limit: int = 1024, pool: ConnectionPool | None = None) -> object:
+    own = pool is None
+    pool = pool or ConnectionPool(idle_limit=4, user_agent="test-agent")
+    try:
+        return await pool.post(Target.parse(url), {"Content-Type": "application/json"}, body, limit=limit)
+    finally:
+        if own:
+            await pool.close()
+
+
+def test_target_parsing() -> None:
+    target = Target.parse("http://127.0.0.1:8080/a/b?c=d")
+    assert (target.origin.host, target.origin.port, target.host_header, target.path) == (
+        "127.0.0.1",
+        8080,
+        "127.0.0.1:8080",
+        "/a/b?c=d",
+    )
+    assert Target.parse("https://example.com").host_header == "example.com"
+    assert Target.parse("https://example.com").origin.port == 443
+    assert Target.parse("http://[::1]:81/").host_header == "[::1]:81"
+    with pytest.raises(HTTPFailure, match="invalid URL"):
+        Target.parse("ftp://example.com/")
+
+
+async def test_request_bytes_on_the_wire() -> None:
+    seen: list[tuple[bytes, bytes]] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await read_request(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Extra: a\r\nX-Extra: b\r\n\r\nok")
+        await writer.drain()
+
+    async with serve(handler) as (url, _):
+        pool = ConnectionPool(idle_limit=4, user_agent="test-agent")
+        try:
+            response = await pool.post(Target.parse(url), {"x-webhook-SECRET": "s3"}, b'{"a":1}', limit=10)
+        finally:
+            await pool.close()
+
+    [(head, body)] = seen
+    port = url.split(":")[2].split("/")[0]
+    assert (
+        head
+        == (
+            f"POST /hook?x=1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: test-agent\r\n"
+            "x-webhook-SECRET: s3\r\nContent-Length: 7\r\n\r\n"
+        ).encode()
+    )
+    assert body == b'{"a":1}'
+    assert response.status == 200
+    assert response.headers == {"Content-Length": "2", "X-Extra": "a, b"}
+    assert response.body == b"ok"
+    assert response.truncated is False
+
+
+async def test_keep_alive_reuses_one_connection() -> None:
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    async with serve(answering(ok, ok, ok)) as (url, connections):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        try:
+            statuses = [(await pool.post(Target.parse(url), {}, b"{}", limit=10)).status for _ in range(3)]
+        finally:
+            await pool.close()
+
+    assert statuses == [200, 200, 200]
+    assert len(connections) == 1
+
+
+async def test_connection_close_is_respected() -> None:
+    closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    async with serve(answering(closing)) as (url, connections):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        try:
+            for _ in range(2):
+                assert (await pool.post(Target.parse(url), {}, b"{}", limit=10)).status == 200
+        finally:
+            await pool.close()
+
+    assert len(connections) == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "body", "truncated"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n",
+            200,
+            b"abcde",
+            False,
+        ),
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx", 201, b"x", False),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", 204, b"", False),
+        (b"HTTP/1.0 500 Oops\r\n\r\nthe end", 500, b"the end", False),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + b"y" * 20, 200, b"y" * 8, True),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n14\r\n" + b"z" * 20 + b"\r\n0\r\n\r\n",
+            200,
+            b"z" * 8,
+            True,
+        ),
+    ],
+    ids=["chunked", "interim-1xx", "no-content", "until-close", "capped-length", "capped-chunked"],
+)
+async def test_response_framing(raw: bytes, status: int, body: bytes, truncated: bool) -> None:
+    async with serve(answering(raw)) as (url, _):
+        response = await post(url, limit=8)
+
+    assert (response.status, response.body, response.truncated) == (status, body, truncated)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 2OO OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"<html>hello</html>",
+    ],
+    ids=["status", "header", "content-length", "chunk-size", "not-http"],
+)
+async def test_invalid_responses(raw: bytes) -> None:
+    async with serve(answering(raw)) as (url, _):
+        with pytest.raises(HTTPFailure) as caught:
+            await post(url)
+
+    assert caught.value.kind == "invalid_http"
+
+
+async def test_tls_failure_is_its_own_kind() -> None:
+    async def plain_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")  # no TLS here
+        await writer.drain()
+        await reader.read(1)
+
+    async with serve(plain_http) as (url, _):
+        with pytest.raises(HTTPFailure) as caught:
+            await post(url.replace("http://", "https://"))
+
+    assert caught.value.kind == "tls"
+
+
+async def test_header_injection_is_refused() -> None:
+    pool = ConnectionPool(idle_limit=1, user_agent="t")
+    with pytest.raises(HTTPFailure, match="CR, LF"):
+        await pool.post(Target.parse("http://127.0.0.1:9/"), {"X-Evil": "a\r\nHost: b"}, b"", limit=1)
+    await pool.close()
+
+
+async def test_a_closed_idle_connection_is_not_reused() -> None:
+    closing_after = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    async with serve(answering(closing_after)) as (url, connections):  # answers once, then closes
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        try:
+            assert (await pool.post(Target.parse(url), {}, b"{}", limit=1)).status == 200
+            # Wait until the client has seen the close, as it would between two real deliveries.
+            for _ in range(200):
+                idle = next(iter(pool._idle.values()), [])
+                if not idle or idle[0].closed:
+                    break
+                await asyncio.sleep(0.005)
+            assert (await pool.post(Target.parse(url), {}, b"{}", limit=1)).status == 200
+        finally:
+            await pool.close()
+
+    assert len(connections) == 2
