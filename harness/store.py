@@ -5,10 +5,10 @@ bounded queue; one writer thread drains the queue and commits everything waiting
 (a group commit), so the log keeps up with any delivery rate and memory stays bounded.
 
 Durability, precisely: an attempt is *recorded* once the writer has committed it. The writer commits
-as soon as it has work, so that is a few milliseconds after :meth:`~DeliveryLog.record_attempt`
-returns, and :meth:`~DeliveryLog.flush` waits for it. A committed transaction is in the WAL file, in
-the operating system's hands: a process killed with SIGKILL loses nothing recorded. Only a crash of
-the machine itself may lose the last transactions (``synchronous=NORMAL``, SQLite's WAL default).
+at most ``COMMIT_INTERVAL`` (5 ms) after the first record of a batch arrives, plus the time the write
+takes, and :meth:`~DeliveryLog.flush` commits at once and waits for it. A committed transaction is in
+the WAL file, in the operating system's hands: a process killed with SIGKILL loses nothing recorded.
+Only a crash of the machine itself may lose the last transactions (``synchronous=NORMAL``).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -263,3 +264,22 @@ def test_open_existing_refuses_a_missing_log(tmp_path: Path) -> None:
 
     assert str(path) in str(caught.value)
     assert not path.exists()
+
+
+def test_records_are_committed_without_flush(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    with DeliveryLog(path) as log:
+        record(log, make_delivery("dlv_a"))
+        other = sqlite3.connect(path)
+        try:
+            # Poll with a deadline: the writer commits on its own, a few milliseconds after the record.
+            deadline = time.monotonic() + 10
+            rows: list[tuple[str]] = []
+            while time.monotonic() < deadline:
+                rows = other.execute("SELECT id FROM deliveries").fetchall()
+                if rows:
+                    break
+                time.sleep(0.001)
+            assert rows == [("dlv_a",)]
+        finally:
+            other.close()
