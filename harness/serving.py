@@ -275,7 +275,10 @@ class ASGIServer(ThreadedServer):
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="auto", ws="none")
         server = Server(config)
         self._server = server
-        asyncio.run(server.serve(sockets=[sock]))
+        try:
+            asyncio.run(server.serve(sockets=[sock]))
+        except SystemExit as exc:  # uvicorn exits when the app's lifespan startup fails
+            raise RuntimeError(f"uvicorn exited ({exc.code}): the app's startup failed; see its log above") from None
 
     def _shutdown(self) -> None:
         if self._server is not None:

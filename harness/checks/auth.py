@@ -75,15 +75,12 @@ class Auth:
         }[self.transform]
         return f'"{name}: {variable}"'
 
-    def shell_url(self, base: str) -> str:
-        """The request URL as a shell word, with the secret read from the environment for query variants."""
-        if not self.query_names:
-            return shlex.quote(base)
-        joiner = "&" if "?" in base else "?"
-        word = ""
-        for index, name in enumerate(self.query_names):
-            word += shlex.quote((base + joiner if index == 0 else "&") + f"{name}=") + f'"${SECRET_ENV}"'
-        return word
+    def shell_url(self, base: str) -> list[str]:
+        """The URL as shell words; query variants add ``--url-query`` (curl 7.87+), which URL-encodes the secret."""
+        words = [shlex.quote(base)]
+        for name in self.query_names:
+            words += ["--url-query", f'"{name}=${SECRET_ENV}"']
+        return words
 
 
 CORRECT = Auth("the correct secret")

@@ -7,7 +7,9 @@ import hashlib
 import json
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
+from urllib.parse import quote, unquote
 
 from harness.checks.auth import CORRECT, Auth
 from harness.checks.failures import CheckFailure, CheckSkipped
@@ -182,10 +184,10 @@ def describe_event(delivery: Delivery) -> str:
     return f"a {len(delivery.body):,}-byte body"
 
 
-def describe(delivery: Delivery, auth: Auth) -> dict[str, Any]:
-    """Evidence for one request: what was sent, the status, a response excerpt, the latency."""
+def describe(delivery: Delivery, auth: Auth, secret: str) -> dict[str, Any]:
+    """Evidence for one request: what was sent, the status, a response excerpt, the latency (secret masked)."""
     attempt = delivery.last
-    body = attempt.response_body.decode("utf-8", errors="replace")
+    body = mask_secret_in(attempt.response_body.decode("utf-8", errors="replace"), secret)
     if len(body) > RESPONSE_EXCERPT or attempt.response_truncated:
         body = body[:RESPONSE_EXCERPT] + "..."
     return {
@@ -193,7 +195,7 @@ def describe(delivery: Delivery, auth: Auth) -> dict[str, Any]:
         "request": f"POST {_masked_url(delivery.url, auth)} ({describe_event(delivery)}, {len(delivery.body):,} bytes)",
         "secret": auth.label,
         "status": attempt.status,
-        "error": attempt.error,
+        "error": None if attempt.error is None else mask_secret_in(attempt.error, secret),
         "response": body,
         "latency_ms": round(attempt.latency * 1000, 1),
     }
@@ -228,24 +230,43 @@ def _identity(payload: Payload) -> tuple[str | None, str | None]:
 
 
 class MaskingRecorder:
-    """Records attempts with the secret masked in URLs too (one check puts it in the query string)."""
+    """Records attempts with the secret masked wherever it could show: URLs (one check puts it in the query
+    string), a redirect's Location, the error text, and a response that echoes it back."""
 
     def __init__(self, inner: AttemptRecorder, secret: str) -> None:
         self.inner = inner
         self.secret = secret
 
     def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
-        """Record through the inner recorder, with any URL carrying the secret masked."""
-        if self.secret and (self.secret in delivery.url or self.secret in attempt.url):
-            delivery = replace(delivery, url=_mask(delivery.url, self.secret))
-            attempt = replace(attempt, url=_mask(attempt.url, self.secret))
+        """Record through the inner recorder, with every trace of the secret masked."""
+        mask = partial(mask_secret_in, secret=self.secret)
+        if any(self.secret in text for text in _texts(delivery, attempt)):
+            delivery = replace(delivery, url=mask(delivery.url))
+            attempt = replace(
+                attempt,
+                url=mask(attempt.url),
+                error=None if attempt.error is None else mask(attempt.error),
+                response_headers={name: mask(value) for name, value in attempt.response_headers.items()},
+                response_body=mask(attempt.response_body.decode("utf-8", errors="replace")).encode(),
+            )
         self.inner.record_attempt(delivery, attempt)
 
 
-def _mask(url: str, secret: str) -> str:
-    from urllib.parse import quote
+def _texts(delivery: Delivery, attempt: Attempt) -> list[str]:
+    return [
+        unquote(delivery.url),
+        unquote(attempt.url),
+        attempt.error or "",
+        *(unquote(value) for value in attempt.response_headers.values()),
+        attempt.response_body.decode("utf-8", errors="replace"),
+    ]
 
-    return url.replace(quote(secret, safe=""), "***").replace(secret, "***")
+
+def mask_secret_in(text: str, secret: str) -> str:
+    """``text`` with the secret, plain or URL-encoded, replaced by ``***``."""
+    if not secret:
+        return text
+    return text.replace(quote(secret, safe=""), "***").replace(quote(secret), "***").replace(secret, "***")
 
 
 _NO_PROBE = (

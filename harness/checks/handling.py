@@ -150,7 +150,7 @@ async def handles_tool_calls(ctx: CheckContext) -> None:
 @check(area="handling")
 async def handles_unicode_text(ctx: CheckContext) -> None:
     """Turns in many scripts, with emoji, combining marks and RTL text, get a 2xx."""
-    events = payloads.with_text(payloads.call_wire(ctx.call(turns=3)), payloads.UNICODE_LINES)
+    events = payloads.with_text(payloads.call_wire(ctx.call(turns=len(payloads.UNICODE_LINES))), payloads.UNICODE_LINES)
     ctx.expect_accepted(await ctx.send_in_order(events), "a call with non-ASCII text")
 
 

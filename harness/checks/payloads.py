@@ -8,7 +8,6 @@ optional, so a correct receiver never fails because of the harness.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,11 +34,11 @@ CALL_KEEP = frozenset({"id", "agent_id", "status", "start_time", "end_reason", "
 TURN_KEEP = frozenset({"role"})
 UNKNOWN_FIELDS: Wire = {"x_added_later": {"nested": [1, "two", None, {"deep": True}]}, "sentiment_score": 0.42}
 UNICODE_LINES = (
+    "👋🏽 Thanks!! 👨‍👩‍👧 ✅ e\u0301 \u200fRTL\u200f \u2028 ok",
     "こんにちは、注文番号は４８２１３です。配送状況を教えてください。",
     "مرحبا، أريد تغيير موعدي إلى يوم الخميس من فضلك",
     "Zoë from the café — naïve question about my résumé, ça va?",
     "Привет! Посылка пришла повреждённой 📦💔",
-    "👋🏽 Thanks!! 👨‍👩‍👧 ✅ e\u0301 \u200fRTL\u200f \u2028 ok",
 )
 TRUNCATED_LIMIT = 30_000
 
@@ -113,17 +112,15 @@ def with_end_reason(events: list[Wire], reason: str) -> list[Wire]:
 
 
 def with_text(events: list[Wire], lines: Sequence[str]) -> list[Wire]:
-    """Spoken turns' text replaced by ``lines``, in turn (the same turn gets the same line everywhere)."""
+    """Spoken turns' text replaced by ``lines`` in turn, round robin; a turn gets the same line everywhere."""
+    assigned: dict[Any, str] = {}
 
     def change(turn: Wire) -> Wire:
         if turn.get("role") not in ("user", "assistant") or not turn.get("text"):
             return turn
-        index = int(hashlib.sha256(str(turn.get("start_timestamp")).encode()).hexdigest(), 16) % len(lines)
-        return {
-            **turn,
-            "text": lines[index],
-            "text_chunks": [{"text": lines[index], "start_timestamp": turn.get("start_timestamp")}],
-        }
+        key = (turn.get("role"), turn.get("start_timestamp"))
+        line = assigned.setdefault(key, lines[len(assigned) % len(lines)])
+        return {**turn, "text": line, "text_chunks": [{"text": line, "start_timestamp": turn.get("start_timestamp")}]}
 
     return map_turns(events, change)
 

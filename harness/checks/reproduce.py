@@ -15,16 +15,8 @@ INLINE_BODY_LIMIT = 16 * 1024
 
 def curl_command(delivery: Delivery, auth: Auth, base_url: str) -> str:
     """A ``curl`` command sending the same request; it reads the secret from ``$CARTESIA_WEBHOOK_SECRET``."""
-    words = [
-        "curl",
-        "-sS",
-        "-i",
-        "-X",
-        "POST",
-        auth.shell_url(base_url),
-        "-H",
-        shlex.quote("Content-Type: application/json"),
-    ]
+    words = ["curl", "-sS", "-i", "-X", "POST", *auth.shell_url(base_url)]
+    words += ["-H", shlex.quote("Content-Type: application/json")]
     header = auth.shell_header()
     if header is not None:
         words += ["-H", header]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import threading
 import time
 import uuid
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe
+from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe, mask_secret_in
 from harness.checks.failures import CheckFailure, CheckSkipped
 from harness.checks.probe import Probe, ProbeError
 from harness.checks.registry import Check, select_checks
@@ -172,6 +173,9 @@ async def _run_one(check: Check, ctx: CheckContext, db: str | None) -> CheckResu
     except HarnessError as error:
         result.status, result.message = "failed", f"{check.name} could not run: {error}"
     result.duration = time.perf_counter() - started
+    # A receiver may echo the secret back (a redirect's Location, a debug response): never print it.
+    result.message = mask_secret_in(result.message, ctx.secret)
+    result.evidence = json.loads(mask_secret_in(json.dumps(result.evidence), ctx.secret))
     return result
 
 
@@ -179,7 +183,7 @@ def _attach(
     result: CheckResult, ctx: CheckContext, evidence: dict[str, Any], deliveries: list[Any], db: str | None
 ) -> None:
     shown = deliveries[:MAX_REPRODUCTIONS]
-    result.evidence = {"requests": [describe(d, ctx.auth_of(d)) for d in shown], **evidence}
+    result.evidence = {"requests": [describe(d, ctx.auth_of(d), ctx.secret) for d in shown], **evidence}
     for delivery in shown:
         auth = ctx.auth_of(delivery)
         result.reproduce.append(curl_command(delivery, auth, ctx.url))
@@ -214,7 +218,12 @@ async def _ensure_reachable(url: str) -> None:
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT)
     except (TimeoutError, OSError) as exc:
-        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        if isinstance(exc, TimeoutError):
+            reason = f"no answer within {CONNECT_TIMEOUT:g} s"
+        elif isinstance(exc, ConnectionRefusedError):
+            reason = "connection refused: nothing listens there"
+        else:
+            reason = exc.strerror or str(exc)
         raise TargetUnreachableError(
             f"cannot connect to {url} ({host}:{port}: {reason}); start your receiver there, or pass the URL it "
             "listens on"
