@@ -296,7 +296,7 @@ class DeliveryLog:
     """
 
     def __init__(self, path: str | Path = DEFAULT_DB_PATH) -> None:
-        self.path = path if str(path) == MEMORY else Path(path)
+        self.path: str | Path = MEMORY if str(path) == MEMORY else Path(path)
         self._description = MEMORY if self.path == MEMORY else str(self.path)
         self._connection = _connect(self.path)
         self._lock = threading.Lock()
