@@ -283,3 +283,8 @@ def test_records_are_committed_without_flush(tmp_path: Path) -> None:
             assert rows == [("dlv_a",)]
         finally:
             other.close()
+
+
+def test_open_existing_refuses_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory"):
+        DeliveryLog.open_existing(tmp_path)
