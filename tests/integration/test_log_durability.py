@@ -6,8 +6,10 @@ returns once everything recorded before it is committed, and only then reports t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -16,6 +18,10 @@ import textwrap
 import time
 from pathlib import Path
 
+import aiohttp
+from aiohttp import web
+
+from harness.serving import AppServer
 from harness.store import DeliveryLog
 from tests.conftest import ROOT, SECRET
 
@@ -137,3 +143,49 @@ def test_an_unclosed_log_commits_at_exit(tmp_path: Path) -> None:
 
     with DeliveryLog(db) as log:
         assert log.count() == 300
+
+
+def start_serve(receiver_url: str, db: Path) -> subprocess.Popen[str]:
+    """``harness serve`` on a free port; Popen, as the exit status must come from waitpid on this very pid."""
+    command = [sys.executable, "-m", "harness", "serve", "--port", "0", "--to", f"{receiver_url}/webhooks"]
+    command += ["--secret", SECRET, "--db", str(db)]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+async def test_harness_serve_killed_keeps_every_listed_delivery(tmp_path: Path) -> None:
+    """End to end: what the control API has listed is on disk after SIGKILL of ``harness serve``."""
+    db = tmp_path / "served.db"
+
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/webhooks", hook)
+    async with AppServer(app) as receiver:
+        process = start_serve(receiver.url, db)
+        listed: set[str] = set()
+        try:
+            assert process.stdout is not None
+            first_line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=60)
+            match = re.search(r"http://127\.0\.0\.1:\d+", first_line)
+            assert match is not None, first_line
+            base = match.group(0)
+            async with aiohttp.ClientSession() as session:
+                async with session.post(f"{base}/_harness/calls", json={"scenario": "burst", "calls": 150}) as answer:
+                    assert answer.status == 201
+                deadline = time.monotonic() + 60
+                while len(listed) < 200 and time.monotonic() < deadline:
+                    async with session.get(f"{base}/_harness/deliveries", params={"limit": "1000"}) as answer:
+                        listed.update(item["id"] for item in (await answer.json())["data"])
+                    await asyncio.sleep(0.02)  # poll pacing, not synchronisation: the loop ends on a count
+            assert len(listed) >= 200
+            os.kill(process.pid, signal.SIGKILL)  # while the burst is still being delivered and logged
+        finally:
+            process.kill()
+            await asyncio.to_thread(process.communicate, timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    with DeliveryLog(db) as log:
+        stored = {delivery.id for delivery in log.list_deliveries(limit=1_000_000)}
+    assert listed <= stored
