@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -36,21 +37,24 @@ class CliResult:
     stderr: str
 
 
-async def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
-    """Run the CLI without blocking the event loop that serves the test's receivers."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "harness",
-        *args,
+async def run_cli(*args: str, env: dict[str, str] | None = None, only_env: bool = False) -> CliResult:
+    """Run the CLI in a thread, so the event loop keeps serving the test's receivers meanwhile.
+
+    ``env`` adds to this process's environment, or replaces it with ``only_env``. ``subprocess.run``
+    rather than asyncio's subprocess API: the exit status comes from its own waitpid on the child.
+    """
+    environment = dict(env or {}) if only_env else {**os.environ, **(env or {})}
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "harness", *args],
         cwd=ROOT,
-        env={**os.environ, "NO_COLOR": "1", **(env or {})},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        env={"NO_COLOR": "1", **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return CliResult(process.returncode, stdout.decode(), stderr.decode())
+    return CliResult(result.returncode, result.stdout, result.stderr)
 
 
 async def start_receiver(received: Received) -> AppServer:
@@ -183,24 +187,12 @@ async def test_missing_log_exits_2_and_creates_nothing(tmp_path: Path) -> None:
 async def test_missing_secret_exits_2(logged: tuple[Path, Delivery]) -> None:
     db, original = logged
     env = {key: value for key, value in os.environ.items() if key != "CARTESIA_WEBHOOK_SECRET"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "harness",
-        "replay",
-        original.id,
-        "--db",
-        str(db),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
 
-    assert process.returncode == 2
-    assert "--secret" in stderr.decode()
-    assert "CARTESIA_WEBHOOK_SECRET" in stderr.decode()
+    result = await run_cli("replay", original.id, "--db", str(db), env=env, only_env=True)
+
+    assert result.returncode == 2
+    assert "--secret" in result.stderr
+    assert "CARTESIA_WEBHOOK_SECRET" in result.stderr
 
 
 async def test_bad_target_url_exits_2(logged: tuple[Path, Delivery]) -> None:
