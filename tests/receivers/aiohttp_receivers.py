@@ -307,7 +307,7 @@ class CheckThenInsertRace(AiohttpReceiver):
         seen: set[Any] = self.__dict__.setdefault("seen", set())
         if key in seen:
             return
-        await asyncio.sleep(0.02)  # the database round trip between the check and the insert
+        await asyncio.sleep(0.05)  # the database round trip between the check and the insert
         seen.add(key)
         with self.ledger._lock:
             self.ledger.processed.append({k: payload.get(k) for k in ("type", "call_id", "timestamp")})

@@ -19,7 +19,7 @@ from tests.receivers import FAULTY, serve
 
 SECRET = "whsec_Runner_0123456789"
 WEBHOOK, PROBE = "/webhooks", "/_harness/processed"
-SCRATCH = ("a_plain_assert_fails", "an_async_skip", "a_warning", "needs_a_probe")
+SCRATCH = ("a_plain_assert_fails", "an_async_skip", "a_warning", "needs_a_probe", "a_crashing_check")
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +44,12 @@ def scratch_checks() -> Iterator[None]:
     def probe_only(ctx: CheckContext) -> None:
         """Sees side effects."""
         raise AssertionError("must not run without a probe")
+
+    @check(area="handling", name="a_crashing_check")
+    def crash(ctx: CheckContext) -> None:
+        """A user's check with a bug in it."""
+        empty: dict[str, int] = {}
+        empty["missing"]  # the bug in the user's check
 
     yield
     for name in SCRATCH:
@@ -71,7 +77,11 @@ async def test_user_checks_become_failed_skipped_and_warning_results(reference: 
     assert (warning.status, warning.message) == ("warning", "a small thing: tolerated")
     assert warning.evidence["requests"][0]["status"] == 200
     assert warning.reproduce[0].startswith("curl -sS -i -X POST ")
-    assert report.summary == {"passed": 0, "failed": 1, "warnings": 1, "skipped": 2}
+    assert (by_name["a_crashing_check"].status, by_name["a_crashing_check"].message) == (
+        "failed",
+        "a_crashing_check raised KeyError: 'missing'",
+    )
+    assert report.summary == {"passed": 0, "failed": 2, "warnings": 1, "skipped": 2}
     assert report.requests == 1
 
 
