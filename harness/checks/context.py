@@ -54,6 +54,8 @@ class CheckContext:
     deliverer: Deliverer
     probe: Probe | None = None
     sent: list[Sent] = field(default_factory=list)
+    # What the check observed, reported whatever its outcome (latency figures, say).
+    evidence: dict[str, Any] = field(default_factory=dict)
     _calls: int = 0
 
     @property

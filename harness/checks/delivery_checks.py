@@ -160,6 +160,7 @@ async def responds_within_budget(ctx: CheckContext) -> None:
     deliveries = [d for call in calls for d in await ctx.send_in_order(call)]
     budget = ctx.settings.latency_budget
     stats = _latency_stats(deliveries)
+    ctx.evidence.update(budget_s=budget, latency_by_type=stats)
     slow = [d for d in deliveries if d.last.failure == "timeout" or d.last.latency > budget]
     if slow:
         worst = max(slow, key=lambda d: d.last.latency)
@@ -167,7 +168,6 @@ async def responds_within_budget(ctx: CheckContext) -> None:
             f"took {worst.last.latency:.2f} s to answer {worst.event_type}, over the {budget:g} s budget",
             "answer first and do slow work (CRM updates, summaries, downstream calls) after responding or in a "
             "queue; a slow answer times out and the event may be delivered again",
-            evidence={"budget_s": budget, "latency_by_type": stats},
             deliveries=[worst],
         )
 

@@ -174,6 +174,7 @@ async def _run_one(check: Check, ctx: CheckContext, db: str | None) -> CheckResu
         result.status, result.message = "failed", f"{check.name} could not run: {error}"
     except Exception as error:  # a crash inside a (user's) check must not hide every other result
         result.status, result.message = "failed", f"{check.name} raised {type(error).__name__}: {error}"
+    result.evidence = {**ctx.evidence, **result.evidence}
     result.duration = time.perf_counter() - started
     # A receiver may echo the secret back (a redirect's Location, a debug response): never print it.
     result.message = mask_secret_in(result.message, ctx.secret)

@@ -191,3 +191,15 @@ def test_the_same_seed_gives_the_same_payloads_except_call_ids() -> None:
         return wire
 
     assert payload("one") == payload("two")
+
+
+async def test_latency_figures_are_evidence_even_when_the_check_passes(reference: AppServer) -> None:
+    report = await arun_checks(reference.url + WEBHOOK, SECRET, checks=["responds_within_budget"], latency_budget=30)
+    (result,) = report.results
+    assert result.status == "passed"
+    assert result.evidence["budget_s"] == 30
+    stats = result.evidence["latency_by_type"]
+    assert set(stats) == {"call_started", "call_turn", "call_completed", "call_failed", "post_call_analysis"}
+    for figures in stats.values():
+        assert figures["count"] >= 1
+        assert 0 <= figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
