@@ -11,6 +11,8 @@ from harness.checks.registry import check
 from harness.delivery import Delivery
 from harness.models import WEBHOOK_SECRET_HEADER
 
+__all__ = ["BAD_SECRETS", "CASE_VARIANT", "CORRECT", "EMPTY", "IN_QUERY", "NO_HEADER", "PREFIX", "SUFFIX", "WRONG"]
+
 EMPTY = Auth("an empty X-Webhook-Secret header", transform="empty")
 WRONG = Auth("a wrong secret", transform="literal", literal="whsec_wrong_4f1c9a7e2b8d")
 PREFIX = Auth("the secret without its last character", transform="drop_last")
@@ -150,6 +152,3 @@ async def rejection_has_no_side_effects(ctx: CheckContext) -> None:
             evidence={"probe_entries": entries[:5]},
             deliveries=[acted],
         )
-
-
-__all__ = ["BAD_SECRETS", "CORRECT"]
