@@ -8,7 +8,7 @@ Register your own with ``@check``; a plain ``assert`` works, so does ``async def
 
     @check(area="handling")
     async def stores_the_summary(ctx: CheckContext) -> None:
-        """post_call_analysis is answered with a 2xx."""
+        '''post_call_analysis is answered with a 2xx.'''
         events = ctx.call()                      # a realistic call with a fresh call id
         deliveries = await ctx.send_in_order(events)
         assert deliveries[-1].ok, deliveries[-1].last.status
