@@ -7,25 +7,30 @@ import shlex
 from harness.checks.auth import SECRET_ENV, Auth
 from harness.delivery import Delivery
 
-__all__ = ["INLINE_BODY_LIMIT", "curl_command", "replay_command"]
+__all__ = ["INLINE_BODY_LIMIT", "MAX_INLINE_BODY", "curl_command", "replay_command"]
 
-# Bodies above this are not pasted into a terminal; `harness replay` resends them byte for byte.
-INLINE_BODY_LIMIT = 16 * 1024
+# Bodies above this are not pasted into a terminal when `harness replay` can resend them byte for byte;
+# without a replay, bodies up to MAX_INLINE_BODY are pasted anyway, so the curl command stands alone.
+INLINE_BODY_LIMIT = 4 * 1024
+MAX_INLINE_BODY = 256 * 1024
 
 
-def curl_command(delivery: Delivery, auth: Auth, base_url: str) -> str:
-    """A ``curl`` command sending the same request; it reads the secret from ``$CARTESIA_WEBHOOK_SECRET``."""
+def curl_command(delivery: Delivery, auth: Auth, base_url: str, *, inline_limit: int = INLINE_BODY_LIMIT) -> str:
+    """A ``curl`` command sending the same request; it reads the secret from ``$CARTESIA_WEBHOOK_SECRET``.
+
+    A body longer than ``inline_limit`` is referred to as ``@body.json`` instead of pasted.
+    """
     words = ["curl", "-sS", "-i", "-X", "POST", *auth.shell_url(base_url)]
     words += ["-H", shlex.quote("Content-Type: application/json")]
     header = auth.shell_header()
     if header is not None:
         words += ["-H", header]
-    if len(delivery.body) <= INLINE_BODY_LIMIT:
+    if len(delivery.body) <= inline_limit:
         words += ["--data-binary", shlex.quote(delivery.body.decode("utf-8", errors="replace"))]
     else:
         words += ["--data-binary", "@body.json"]
     command = " ".join(words)
-    if len(delivery.body) > INLINE_BODY_LIMIT:
+    if len(delivery.body) > inline_limit:
         command += f"  # body.json: the {len(delivery.body):,}-byte body; `harness replay` resends it exactly"
     return command
 

@@ -21,7 +21,7 @@ from harness.checks.failures import CheckFailure, CheckSkipped
 from harness.checks.probe import Probe, ProbeError
 from harness.checks.registry import Check, select_checks
 from harness.checks.report import CheckResult, Report
-from harness.checks.reproduce import curl_command, replay_command
+from harness.checks.reproduce import INLINE_BODY_LIMIT, MAX_INLINE_BODY, curl_command, replay_command
 from harness.delivery import AttemptRecorder, Deliverer, DeliverySettings
 from harness.errors import ConfigError, HarnessError, TargetUnreachableError
 
@@ -189,10 +189,12 @@ def _attach(
     result.evidence = {"requests": [describe(d, ctx.auth_of(d), ctx.secret) for d in shown], **evidence}
     for delivery in shown:
         auth = ctx.auth_of(delivery)
-        result.reproduce.append(curl_command(delivery, auth, ctx.url))
         # A replay fills the masked secret header with the real secret, so it only reproduces requests that
         # carried the real secret, an empty header or none at all.
-        if db is not None and not auth.query_names and auth.transform in ("same", "empty"):
+        replayable = db is not None and not auth.query_names and auth.transform in ("same", "empty")
+        limit = INLINE_BODY_LIMIT if replayable else MAX_INLINE_BODY
+        result.reproduce.append(curl_command(delivery, auth, ctx.url, inline_limit=limit))
+        if replayable and db is not None:
             result.reproduce.append(replay_command(delivery, db))
 
 

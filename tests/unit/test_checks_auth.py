@@ -54,6 +54,7 @@ def test_a_large_body_is_not_pasted_and_replay_names_the_log() -> None:
     command = curl_command(delivery, CORRECT, "http://h/w")
     assert "--data-binary @body.json" in command
     assert "xxxx" not in command
+    assert "x" * (INLINE_BODY_LIMIT + 1) in curl_command(delivery, CORRECT, "http://h/w", inline_limit=10**6)
     assert replay_command(delivery, "/tmp/my log.db") == (
         f"harness replay dlv_2 --db '/tmp/my log.db'  # reads the secret from ${SECRET_ENV}"
     )
