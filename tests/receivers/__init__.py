@@ -125,6 +125,7 @@ CORRECT: tuple[GalleryReceiver, ...] = (
     GalleryReceiver("aiohttp", "aiohttp", _aiohttp(aio.AiohttpReceiver)),
     GalleryReceiver("aiohttp_no_probe", "aiohttp", _aiohttp(aio.AiohttpReceiver), probe=False),
     GalleryReceiver("aiohttp_ack_then_process", "aiohttp", _aiohttp(aio.AckThenProcessReceiver)),
+    GalleryReceiver("aiohttp_acts_only_on_call_end", "aiohttp", _aiohttp(aio.ActsOnlyOnCallEnd)),
     GalleryReceiver("flask", "wsgi", lambda secret, probe: create_flask_app(secret, probe=probe)),
     GalleryReceiver("flask_no_probe", "wsgi", lambda secret, probe: create_flask_app(secret, probe=probe), probe=False),
     GalleryReceiver("fastapi", "asgi", lambda secret, probe: create_fastapi_app(secret, probe=probe)),

@@ -117,6 +117,14 @@ class AckThenProcessReceiver(AiohttpReceiver):
         return web.Response(status=202)
 
 
+class ActsOnlyOnCallEnd(AiohttpReceiver):
+    """Correct: acknowledges every event but only acts on the end of a call (its probe lists only those)."""
+
+    async def record(self, payload: dict[str, Any]) -> None:
+        if payload.get("type") in ("call_completed", "call_failed"):
+            await super().record(payload)
+
+
 # --- secret bugs -------------------------------------------------------------------------------------
 
 
