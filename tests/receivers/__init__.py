@@ -168,6 +168,7 @@ FAULTY: tuple[GalleryReceiver, ...] = (
     _faulty("unknown_type_crashes", aio.UnknownTypeCrashes, {"tolerates_unknown_event_type"}),
     _faulty("malformed_json_crashes", aio.MalformedJsonCrashes, {"rejects_malformed_json"}),
     _faulty("legacy_body_only", aio.LegacyBodyOnly, {"handles_payload_without_legacy_fields"}),
+    _faulty("regex_routing", aio.RegexRouting, {"handles_noncanonical_json"}),
     _faulty("requires_call_id", aio.RequiresCallId, set(), expected_warnings=frozenset({"handles_legacy_2025_format"})),
     _faulty("three_byte_utf8_storage", aio.ThreeByteUtf8Storage, {"handles_unicode_text"}),
     _faulty("tool_arguments_as_object", aio.ToolArgumentsAsObject, {"handles_tool_calls"}),
