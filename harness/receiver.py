@@ -28,6 +28,7 @@ __all__ = [
 
 DEFAULT_WEBHOOK_PATH = "/webhooks"
 DEFAULT_PROBE_PATH = "/_harness/processed"
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 
 EventHandler = Callable[[Event], Awaitable[None] | None]
 
@@ -105,13 +106,15 @@ def create_app(
     path: str = DEFAULT_WEBHOOK_PATH,
     probe_path: str | None = DEFAULT_PROBE_PATH,
     on_event: EventHandler | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> web.Application:
     """The reference webhook receiver as an aiohttp application.
 
     It verifies the secret before reading the body (401 otherwise), answers 400 to a payload that
     is not a JSON object with a ``type``, 200 to every event including unknown types, acts on each
     event once however often or concurrently it arrives, and serves the state probe at
-    ``probe_path`` (``None`` to leave it out). ``on_event`` is called once per new event.
+    ``probe_path`` (``None`` to leave it out). ``on_event`` is called once per new event. Bodies up to
+    ``max_body_bytes`` are accepted (a long call's ``call_completed`` is several MiB).
     """
     state = ReceiverState()
 
@@ -131,7 +134,9 @@ def create_app(
     async def probe(request: web.Request) -> web.Response:
         return web.json_response({"processed": state.processed})
 
-    app = web.Application()
+    # aiohttp's default 1 MiB body limit would 413 a long call's call_completed (its full transcript,
+    # twice with the legacy body); real receivers must take those.
+    app = web.Application(client_max_size=max_body_bytes)
     app[STATE_KEY] = state
     app.router.add_post(path, receive)
     if probe_path is not None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from harness.delivery import Deliverer
 from harness.serving import AppServer
 from tests.conftest import SECRET, load_fixture
 
@@ -121,3 +122,14 @@ async def test_server_start_and_close_are_idempotent() -> None:
     assert server.port == port != 0
     await server.close()
     await server.close()
+
+
+async def test_accepts_a_long_call_of_several_mib(reference_receiver: AppServer) -> None:
+    source = load_fixture("call_completed")
+    turns = source["call"]["transcript"] * 400
+    source["call"]["transcript"] = source["body"] = turns
+    payload = json.dumps(source).encode()
+    assert len(payload) > 2 * 1024 * 1024
+    async with Deliverer(reference_receiver.url + WEBHOOK, SECRET) as deliverer:
+        delivery = await deliverer.deliver(payload)
+    assert delivery.last.status == 200, delivery.last.response_body
