@@ -21,13 +21,17 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 __all__ = ["ConnectionPool", "HTTPFailure", "Response", "Target"]
 
 MAX_HEAD = 64 * 1024  # a response head (status line and headers) longer than this is not a webhook answer
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: .*)?")
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also accepts "\u00b2"
+# Characters a request-target may hold as they are (RFC 3986 pchar, "/", "?", and "%" of existing escapes).
+_PATH_SAFE = "/%:@!$&'()*+,;=~"
+_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 class HTTPFailure(Exception):
@@ -69,9 +73,18 @@ class Target:
             raise HTTPFailure("other", f"invalid URL {url!r}: expected http:// or https:// and a host")
         default = 443 if parts.scheme == "https" else 80
         host = parts.hostname
+        if not host.isascii():
+            try:
+                host = host.encode("idna").decode("ascii")
+            except UnicodeError as exc:
+                raise HTTPFailure("other", f"invalid URL {url!r}: host {host!r} is not a valid name") from exc
         netloc_host = f"[{host}]" if ":" in host else host
         host_header = netloc_host if port in (None, default) else f"{netloc_host}:{port}"
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # Percent-encode what cannot go raw on the request line (a space would split it, and the receiver's
+        # 400 would be blamed on it); existing %XX escapes are kept as they are.
+        path = quote(parts.path or "/", safe=_PATH_SAFE)
+        if parts.query:
+            path += "?" + quote(parts.query, safe=_QUERY_SAFE)
         return cls(_Origin(parts.scheme, host, port or default), host_header, path)
 
 
@@ -256,8 +269,12 @@ class _Protocol(asyncio.Protocol):
             if len(self.buffer) > MAX_HEAD:
                 raise HTTPFailure("invalid_http", "a response head longer than 64 KiB")
             return False
-        lines = bytes(self.buffer[:end]).split(b"\r\n")
+        head = bytes(self.buffer[:end])
         del self.buffer[: end + 4]
+        if b"\n " in head or b"\n\t" in head:
+            # obs-fold: RFC 9112 5.2 has a user agent replace each fold with a space.
+            head = re.sub(rb"\r\n[ \t]+", b" ", head)
+        lines = head.split(b"\r\n")
         match = _STATUS_LINE.fullmatch(lines[0])
         if match is None:
             raise HTTPFailure("invalid_http", f"bad status line {lines[0][:60].decode('latin-1')!r}")
@@ -270,7 +287,9 @@ class _Protocol(asyncio.Protocol):
                 raise HTTPFailure("invalid_http", f"bad header line {line[:60].decode('latin-1')!r}")
             key, text = name.decode("latin-1"), value.strip(b" \t").decode("latin-1")
             headers[key] = f"{headers[key]}, {text}" if key in headers else text
-            lowered[key.lower()] = headers[key]
+            # Joined across casings too: "Content-Length" and "content-length" are one field.
+            low = key.lower()
+            lowered[low] = f"{lowered[low]}, {text}" if low in lowered else text
         if 100 <= status < 200:
             return True  # an interim response (100 Continue, 103 Early Hints): the real one follows
         self.response = Response(status=status, headers=headers)
@@ -281,10 +300,7 @@ class _Protocol(asyncio.Protocol):
         elif "chunked" in lowered.get("transfer-encoding", "").lower():
             self.state = "chunk_size"
         elif "content-length" in lowered:
-            length = lowered["content-length"]
-            if not length.isdigit():
-                raise HTTPFailure("invalid_http", f"bad Content-Length {length[:40]!r}")
-            self.remaining = int(length)
+            self.remaining = _content_length(lowered["content-length"])
             self.state = "length"
             if self.remaining == 0:
                 self._finish(keep_alive=True)
@@ -292,6 +308,16 @@ class _Protocol(asyncio.Protocol):
             self.state = "until_close"
             self.keep_alive = False
         return True
+
+
+def _content_length(value: str) -> int:
+    """The body length a Content-Length field gives; repeated identical values are one (RFC 9112 6.3)."""
+    if _DIGITS.fullmatch(value):
+        return int(value)
+    values = {item.strip() for item in value.split(",")}
+    if len(values) == 1 and _DIGITS.fullmatch(length := values.pop()):
+        return int(length)
+    raise HTTPFailure("invalid_http", f"bad Content-Length {value[:40]!r}: one decimal number expected")
 
 
 class ConnectionPool:
