@@ -9,6 +9,13 @@ What it guarantees: the headers go out exactly as given (names keep their casing
 ``Content-Length`` and a ``User-Agent`` unless given; redirects are never followed (the caller sees the
 3xx); a response body is kept up to a cap and the connection is closed past it, so a huge body is
 never buffered; every way a receiver can fail ends in :class:`HTTPFailure` with a failure kind.
+
+One retry, on purpose: when a kept-alive connection taken from the pool fails before a single byte of the
+response arrived, the request is sent once more on a new connection. That is the keep-alive race (the
+receiver closed the idle connection as the request went out, and never read it); reporting it as a
+``reset`` would blame the receiver for the harness's own connection reuse. A new connection failing the
+same way is reported. The cost: a receiver that reads a request on a reused connection and then closes
+it without answering sees that request twice (browsers make the same trade).
 """
 
 from __future__ import annotations
@@ -171,13 +178,21 @@ class _Protocol(asyncio.Protocol):
 
     def close(self) -> None:
         if self.transport is not None and not self.closed:
-            self.transport.close()
+            if self.transport.get_write_buffer_size():
+                self.transport.abort()  # a graceful close would wait for the receiver to read the rest
+            else:
+                self.transport.close()
+        self.closed = True
+
+    def abort(self) -> None:
+        if self.transport is not None and not self.lost.done():
+            self.transport.abort()
         self.closed = True
 
     def _fail(self, failure: HTTPFailure) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(failure)
-        self.close()
+        self.abort()
 
     def _finish(self, *, keep_alive: bool) -> None:
         assert self.response is not None
@@ -329,44 +344,62 @@ class ConnectionPool:
         self._idle: dict[_Origin, list[_Protocol]] = {}
         self._open: set[_Protocol] = set()
         self._ssl: ssl.SSLContext | None = None
+        self._closed = False
 
     async def post(self, target: Target, headers: Mapping[str, str], body: bytes, *, limit: int) -> Response:
         """POST ``body`` to ``target``; the response, or HTTPFailure saying why there is none."""
         request = _request_bytes(target, headers, body, self.user_agent)
-        connection = await self._acquire(target.origin)
-        waiter = connection.begin(limit)
-        assert connection.transport is not None
-        connection.transport.write(request)
+        connection = self._reuse(target.origin)
+        if connection is None:
+            return await self._exchange(target.origin, await self._connect(target.origin), request, limit)
         try:
-            response = await waiter
-        except BaseException:
-            connection.close()
-            self._open.discard(connection)
-            raise
-        self._release(target.origin, connection)
-        return response
+            return await self._exchange(target.origin, connection, request, limit)
+        except HTTPFailure as failure:
+            if failure.kind != "reset" or connection.received_any:
+                raise
+        # The keep-alive race (see the module docstring): once more, on a new connection.
+        return await self._exchange(target.origin, await self._connect(target.origin), request, limit)
 
     async def close(self) -> None:
-        """Close every connection and wait (briefly) until they are gone."""
+        """Close every connection and wait (briefly) until they are gone; the pool then makes no new ones."""
+        self._closed = True
         connections, self._open = self._open, set()
         self._idle.clear()
         for connection in connections:
             connection.close()
         if connections:
             await asyncio.wait([c.lost for c in connections], timeout=1.0)
+            for connection in connections:  # a TLS peer that never answers close_notify
+                if not connection.lost.done():
+                    connection.abort()
 
-    async def _acquire(self, origin: _Origin) -> _Protocol:
+    async def _exchange(self, origin: _Origin, connection: _Protocol, request: bytes, limit: int) -> Response:
+        waiter = connection.begin(limit)
+        assert connection.transport is not None
+        connection.transport.write(request)
+        try:
+            response = await waiter
+        except BaseException:
+            # Abort, not close: close() would keep the socket until a receiver that stopped reading takes
+            # the unsent rest of the request, which may be never.
+            connection.abort()
+            self._open.discard(connection)
+            raise
+        self._release(origin, connection)
+        return response
+
+    def _reuse(self, origin: _Origin) -> _Protocol | None:
         idle = self._idle.get(origin)
         while idle:
             connection = idle.pop()
             if not connection.closed:
                 return connection
             self._open.discard(connection)
-        return await self._connect(origin)
+        return None
 
     def _release(self, origin: _Origin, connection: _Protocol) -> None:
         idle = self._idle.setdefault(origin, [])
-        if connection.reusable and not connection.closed and len(idle) < self.idle_limit:
+        if connection.reusable and not connection.closed and not self._closed and len(idle) < self.idle_limit:
             idle.append(connection)
         else:
             connection.close()
@@ -388,6 +421,9 @@ class ConnectionPool:
         except ConnectionRefusedError as exc:
             message = f"connection refused by {origin.host}:{origin.port}: is the receiver running?"
             raise HTTPFailure("refused", message) from exc
+        except ConnectionResetError as exc:
+            # Connected, then reset (during a TLS handshake, say): not a refusal.
+            raise HTTPFailure("reset", f"{origin.host}:{origin.port} reset the connection while connecting") from exc
         except OSError as exc:
             # With several addresses (::1 and 127.0.0.1), asyncio reports one OSError listing each failure.
             if f"[Errno {errno.ECONNREFUSED}]" in str(exc):
@@ -395,6 +431,9 @@ class ConnectionPool:
                 raise HTTPFailure("refused", message) from exc
             reason = exc.strerror or str(exc)
             raise HTTPFailure("refused", f"cannot connect to {origin.host}:{origin.port}: {reason}") from exc
+        if self._closed:  # closed while this connection was being made: it would outlive the pool
+            connection.abort()
+            raise HTTPFailure("other", "the sender closed its connections before this request was sent")
         self._open.add(connection)
         return connection
 

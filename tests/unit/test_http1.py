@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, ClassVar
 
 import pytest
 
+from harness import _http1 as http1
 from harness._http1 import ConnectionPool, HTTPFailure, Target
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -289,3 +293,203 @@ def test_request_target_is_percent_encoded() -> None:
 )
 def test_host_header(url: str, host_header: str) -> None:
     assert Target.parse(url).host_header == host_header
+
+
+async def test_a_reused_connection_closed_before_answering_is_retried_once() -> None:
+    # The keep-alive race: the receiver closes an idle connection as the next request goes out on it.
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    served: list[int] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served.append(1)
+        await read_request(reader)
+        writer.write(ok)
+        await writer.drain()
+        if len(served) == 1:
+            await reader.read(1)  # the next request arrives ... and the connection closes unanswered
+
+    async with serve(handler) as (url, connections):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        try:
+            first = await pool.post(Target.parse(url), {}, b"{}", limit=10)
+            second = await pool.post(Target.parse(url), {}, b"{}", limit=10)
+        finally:
+            await pool.close()
+
+    assert (first.status, second.status, second.body) == (200, 200, b"ok")
+    assert len(connections) == 2
+
+
+async def test_a_server_closing_without_announcing_it_does_not_fail_the_next_request() -> None:
+    # Answers, then closes at once without "Connection: close"; the next request follows immediately.
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    async with serve(answering(ok)) as (url, connections):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        try:
+            statuses = [(await pool.post(Target.parse(url), {}, b"{}", limit=10)).status for _ in range(3)]
+        finally:
+            await pool.close()
+
+    assert statuses == [200, 200, 200]
+    assert len(connections) == 3
+
+
+async def test_a_fresh_connection_closed_before_answering_is_a_reset_not_retried() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)  # then close without a word
+
+    async with serve(handler) as (url, connections):
+        with pytest.raises(HTTPFailure) as caught:
+            await post(url)
+
+    assert caught.value.kind == "reset"
+    assert len(connections) == 1
+
+
+async def test_a_reused_connection_failing_after_response_bytes_is_not_retried() -> None:
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    async with serve(answering(ok, b"HTTP/1.1 200 OK\r\nContent-Le")) as (url, connections):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        try:
+            assert (await pool.post(Target.parse(url), {}, b"{}", limit=10)).status == 200
+            with pytest.raises(HTTPFailure) as caught:
+                await pool.post(Target.parse(url), {}, b"{}", limit=10)
+        finally:
+            await pool.close()
+
+    assert caught.value.kind == "reset"
+    assert len(connections) == 1
+
+
+class _RecordingProtocol(http1._Protocol):
+    made: ClassVar[list[http1._Protocol]] = []
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        _RecordingProtocol.made.append(self)
+
+
+@pytest.fixture
+def protocols(monkeypatch: pytest.MonkeyPatch) -> list[http1._Protocol]:
+    """Every connection the pool makes during the test."""
+    _RecordingProtocol.made = []
+    monkeypatch.setattr(http1, "_Protocol", _RecordingProtocol)
+    return _RecordingProtocol.made
+
+
+async def closed_soon(connection: http1._Protocol) -> None:
+    """Wait (with a deadline) until the connection's socket is closed."""
+    async with asyncio.timeout(5):
+        await connection.lost
+
+
+async def test_a_timed_out_request_to_a_receiver_that_stopped_reading_frees_its_socket(
+    protocols: list[http1._Protocol],
+) -> None:
+    stop = asyncio.Event()
+
+    async def never_reads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await stop.wait()
+
+    body = b"x" * (32 * 1024 * 1024)  # more than loopback's socket buffers hold: part stays in the transport
+    async with serve(never_reads) as (url, _):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        try:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await pool.post(Target.parse(url), {}, body, limit=10)
+            [connection] = protocols
+            await closed_soon(connection)  # before the fix: open until the receiver reads
+        finally:
+            stop.set()
+            await pool.close()
+
+
+async def test_a_connection_made_while_the_pool_closes_is_not_kept(
+    protocols: list[http1._Protocol], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    gate, connecting = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    real = loop.create_connection
+
+    async def slow_connection(*args: Any, **kwargs: Any) -> Any:
+        connecting.set()
+        await gate.wait()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "create_connection", slow_connection)
+    async with serve(answering(ok)) as (url, _):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        task = asyncio.create_task(pool.post(Target.parse(url), {}, b"{}", limit=10))
+        await connecting.wait()
+        await pool.close()
+        gate.set()
+        with pytest.raises(HTTPFailure, match="closed its connections"):
+            await task
+        [connection] = protocols
+        await closed_soon(connection)
+
+
+async def test_cancelling_a_post_mid_response_closes_its_connection(protocols: list[http1._Protocol]) -> None:
+    started = asyncio.Event()
+
+    async def half_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart")
+        await writer.drain()
+        started.set()
+        await reader.read()
+
+    async with serve(half_answer) as (url, _):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        task = asyncio.create_task(pool.post(Target.parse(url), {}, b"{}", limit=1000))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        [connection] = protocols
+        await closed_soon(connection)
+        assert not pool._open
+        assert not any(pool._idle.values())
+        await pool.close()
+
+
+async def test_concurrent_posts_never_share_a_connection() -> None:
+    gate = asyncio.Event()
+    arrived: list[int] = []
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            _, body = await read_request(reader)
+            arrived.append(int(body))
+            if len(arrived) >= 8:
+                gate.set()
+            await gate.wait()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+
+    async with serve(slow) as (url, connections):
+        pool = ConnectionPool(idle_limit=8, user_agent="t")
+        try:
+            first = await asyncio.gather(*(pool.post(Target.parse(url), {}, b"%d" % i, limit=10) for i in range(8)))
+            second = await asyncio.gather(*(pool.post(Target.parse(url), {}, b"%d" % i, limit=10) for i in range(8)))
+        finally:
+            await pool.close()
+
+    # Each response is the echo of its own request: no two requests were interleaved on one connection.
+    assert [r.body for r in first + second] == [b"%d" % i for i in range(8)] * 2
+    assert len(connections) == 8  # the second round reused the eight idle connections
+
+
+async def test_a_reset_during_the_tls_handshake_is_a_reset_not_a_refusal() -> None:
+    async def reset_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # SO_LINGER 0: close() sends RST, as a receiver that crashes on accept would.
+        writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    async with serve(reset_at_once) as (url, _):
+        with pytest.raises(HTTPFailure) as caught:
+            await post(url.replace("http://", "https://"))
+
+    assert caught.value.kind == "reset"
