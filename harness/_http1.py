@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
-__all__ = ["ConnectionPool", "HTTPFailure", "Response", "Target"]
+from harness.errors import ConfigError
+
+__all__ = ["ConnectionPool", "HTTPFailure", "Response", "Target", "tls_context"]
 
 MAX_HEAD = 64 * 1024  # a response head (status line and headers) longer than this is not a webhook answer
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: .*)?")
@@ -336,14 +338,18 @@ def _content_length(value: str) -> int:
 
 
 class ConnectionPool:
-    """Keep-alive connections per origin; at most ``idle_limit`` idle ones are kept per origin."""
+    """Keep-alive connections per origin; at most ``idle_limit`` idle ones are kept per origin.
 
-    def __init__(self, *, idle_limit: int, user_agent: str) -> None:
+    ``ssl_context`` verifies https receivers; None means the system's CAs with hostname checks (made when
+    the first https connection is).
+    """
+
+    def __init__(self, *, idle_limit: int, user_agent: str, ssl_context: ssl.SSLContext | None = None) -> None:
         self.idle_limit = idle_limit
         self.user_agent = user_agent
         self._idle: dict[_Origin, list[_Protocol]] = {}
         self._open: set[_Protocol] = set()
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context
         self._closed = False
 
     async def post(self, target: Target, headers: Mapping[str, str], body: bytes, *, limit: int) -> Response:
@@ -416,6 +422,13 @@ class ConnectionPool:
             _, connection = await loop.create_connection(lambda: _Protocol(loop), origin.host, origin.port, ssl=context)
         except TimeoutError:
             raise  # the caller's deadline (or the TLS handshake's), not a refusal
+        except ssl.SSLCertVerificationError as exc:
+            reason = exc.verify_message or str(exc)
+            message = (
+                f"TLS error with {origin.host}:{origin.port}: certificate verify failed ({reason}); for a receiver"
+                " with a self-signed certificate, set DeliverySettings(tls_ca_file=...) or tls_verify=False"
+            )
+            raise HTTPFailure("tls", message) from exc
         except ssl.SSLError as exc:
             raise HTTPFailure("tls", f"TLS error with {origin.host}:{origin.port}: {exc}") from exc
         except ConnectionRefusedError as exc:
@@ -436,6 +449,24 @@ class ConnectionPool:
             raise HTTPFailure("other", "the sender closed its connections before this request was sent")
         self._open.add(connection)
         return connection
+
+
+def tls_context(*, verify: bool = True, ca_file: str | None = None) -> ssl.SSLContext:
+    """The TLS settings for https receivers: the system's CAs, plus ``ca_file``; ``verify=False`` trusts any.
+
+    ConfigError when ``ca_file`` cannot be read as PEM certificates.
+    """
+    context = ssl.create_default_context()
+    if ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(f"{ca_file}: cannot load it as CA certificates (PEM): {reason}") from exc
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _request_bytes(target: Target, headers: Mapping[str, str], body: bytes, user_agent: str) -> bytes:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
-from harness._http1 import ConnectionPool, HTTPFailure, Target
+from harness._http1 import ConnectionPool, HTTPFailure, Target, tls_context
 from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent
 
 __all__ = [
@@ -65,6 +65,11 @@ class DeliverySettings:
     concurrency: int = 64
     max_response_bytes: int = 64 * 1024
     user_agent: str = USER_AGENT
+    # https receivers' certificates are verified against the system's CAs, as the platform would. A local
+    # receiver with a self-signed certificate: name its certificate (or its CA) in tls_ca_file, a PEM file,
+    # or turn verification off with tls_verify=False.
+    tls_verify: bool = True
+    tls_ca_file: str | None = None
 
     def delay_before(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1-based); the last step repeats."""
@@ -174,6 +179,11 @@ class Deliverer:
         self.settings = settings or DeliverySettings()
         self.recorder = recorder
         self._pool: ConnectionPool | None = None
+        # Built now so a bad CA file is a ConfigError here, not a failed attempt per event; None: the default.
+        custom_tls = self.settings.tls_ca_file is not None or not self.settings.tls_verify
+        self._tls = (
+            tls_context(verify=self.settings.tls_verify, ca_file=self.settings.tls_ca_file) if custom_tls else None
+        )
         self._slots = asyncio.Semaphore(self.settings.concurrency)
 
     async def __aenter__(self) -> Deliverer:
@@ -194,7 +204,9 @@ class Deliverer:
     def _ensure_pool(self) -> ConnectionPool:
         if self._pool is None:
             # Keep-alive, like the platform's sender; at most one idle connection per slot.
-            self._pool = ConnectionPool(idle_limit=self.settings.concurrency, user_agent=self.settings.user_agent)
+            self._pool = ConnectionPool(
+                idle_limit=self.settings.concurrency, user_agent=self.settings.user_agent, ssl_context=self._tls
+            )
         return self._pool
 
     async def deliver(
