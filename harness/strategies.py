@@ -548,7 +548,8 @@ def call_sequences(
 
 # --- registration -----------------------------------------------------------------------------------
 
-_TYPE_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
+# Used through harness._hypothesis_hook, the entry point Hypothesis runs on import.
+TYPE_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     Timestamp: timestamps(),
     ToolCall: tool_calls(),
     TextChunk: text_chunks(),
@@ -566,12 +567,3 @@ _TYPE_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     UnknownEvent: unknown_events(),
     BaseEvent: events(),
 }
-
-
-def _hypothesis_setup_hook() -> None:
-    """Register the strategies with Hypothesis, so ``st.from_type(CallCompleted)`` uses them.
-
-    Called by Hypothesis through the ``hypothesis`` entry point declared in pyproject.toml.
-    """
-    for cls, strategy in _TYPE_STRATEGIES.items():
-        st.register_type_strategy(cls, strategy)

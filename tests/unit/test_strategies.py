@@ -227,3 +227,13 @@ def test_from_type_base_event_draws_every_known_type() -> None:
 
     collect()
     assert types == {*EVENT_TYPES, "unknown"}
+
+
+def test_importing_hypothesis_does_not_load_the_simulator() -> None:
+    import subprocess
+    import sys
+
+    heavy = "('harness.generate', 'harness.strategies')"
+    code = f"import sys, hypothesis; print(sorted(m for m in {heavy} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,58 @@
+"""What installing the harness costs a pytest session that never uses it.
+
+Runs pytest on one trivial test, alternately as installed (the ``cartesia`` pytest plugin and the
+``hypothesis`` entry point both load) and with both turned off (``-p no:cartesia`` and
+``HYPOTHESIS_NO_PLUGINS=1``, so no harness code runs at all), and reports the median wall times, their
+difference and ratio. Target: the difference is at most 0.2 s.
+
+    .venv/bin/python bench/bench_plugin_startup.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def time_pytest(directory: Path, *extra: str, without_harness: bool = False) -> float:
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra, str(directory)]
+    env = dict(os.environ)
+    if without_harness:
+        command[4:4] = ["-p", "no:cartesia"]
+        env["HYPOTHESIS_NO_PLUGINS"] = "1"
+    started = time.perf_counter()
+    subprocess.run(command, cwd=directory, env=env, check=True, capture_output=True, timeout=120)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        (directory / "test_trivial.py").write_text("def test_trivial():\n    assert 1 + 1 == 2\n")
+        (directory / "pytest.ini").write_text("[pytest]\n")
+        with_plugin: list[float] = []
+        without_plugin: list[float] = []
+        time_pytest(directory)  # warm the file system cache and bytecode
+        for _ in range(args.runs):
+            # Interleaved, so drift in machine load hits both sides alike.
+            with_plugin.append(time_pytest(directory))
+            without_plugin.append(time_pytest(directory, without_harness=True))
+    loaded, baseline = statistics.median(with_plugin), statistics.median(without_plugin)
+    print(f"runs per side:            {args.runs}")
+    print(f"median, harness off:      {baseline:.3f} s (baseline)")
+    print(f"median, as installed:     {loaded:.3f} s")
+    print(f"difference:               {loaded - baseline:+.3f} s (target <= 0.200 s)")
+    print(f"ratio loaded/baseline:    {loaded / baseline:.3f}")
+
+
+if __name__ == "__main__":
+    main()
