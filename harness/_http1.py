@@ -282,8 +282,9 @@ class _Protocol(asyncio.Protocol):
             preview = bytes(self.buffer[:40]).decode("latin-1")
             raise HTTPFailure("invalid_http", f"the response does not start with HTTP/: {preview!r}")
         end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self.buffer) > MAX_HEAD:
+        if end < 0 or end > MAX_HEAD:
+            # Checked on a complete head too: the verdict must not depend on how TCP split the bytes.
+            if end > MAX_HEAD or len(self.buffer) > MAX_HEAD:
                 raise HTTPFailure("invalid_http", "a response head longer than 64 KiB")
             return False
         head = bytes(self.buffer[:end])

@@ -493,3 +493,47 @@ async def test_a_reset_during_the_tls_handshake_is_a_reset_not_a_refusal() -> No
             await post(url.replace("http://", "https://"))
 
     assert caught.value.kind == "reset"
+
+
+@pytest.mark.parametrize(
+    ("first", "connections_made"),
+    [
+        (b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 2),
+        (b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", 2),
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", 2),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", 2),
+    ],
+    ids=["103-early-hints", "http-1.0", "http-1.0-keep-alive", "close-after-chunked", "bytes-past-the-body"],
+)
+async def test_when_a_connection_is_reused(first: bytes, connections_made: int) -> None:
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        answers = [first, ok] if connections_made == 1 else [first if not served else ok]
+        served.append(1)
+        for answer in answers:
+            await read_request(reader)
+            writer.write(answer)
+            await writer.drain()
+        await reader.read()  # the client decides when this connection ends
+
+    served: list[int] = []
+    async with serve(handler) as (url, connections):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        try:
+            bodies = [(await pool.post(Target.parse(url), {}, b"{}", limit=10)).body for _ in range(2)]
+        finally:
+            await pool.close()
+
+    assert bodies == [b"ok", b"ok"]
+    assert len(connections) == connections_made
+
+
+async def test_a_response_head_over_64_kib_is_invalid_http() -> None:
+    huge = b"HTTP/1.1 200 OK\r\n" + b"X-Big: " + b"a" * (70 * 1024) + b"\r\n\r\n"
+    async with serve(answering(huge)) as (url, _):
+        with pytest.raises(HTTPFailure) as caught:
+            await post(url)
+
+    assert caught.value.kind == "invalid_http"
