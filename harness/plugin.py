@@ -336,23 +336,25 @@ def cartesia_mock(
 def cartesia_serve() -> Iterator[Callable[..., str]]:
     """Serve your own app (aiohttp ``Application``, WSGI such as Flask, ASGI such as FastAPI) on a loopback port.
 
-    ``url = cartesia_serve(app)`` returns its base URL; everything served is stopped at the end of the session,
-    in reverse order.
+    ``url = cartesia_serve(app)`` returns its base URL. An app is served once per session: serving the same
+    app object again (from another test) returns the same URL. Everything is stopped at the end of the
+    session, in reverse order.
     """
-    from harness.serving import serve_app
+    from harness.serving import ThreadedServer, serve_app
 
-    stops: list[Callable[[], None]] = []
+    served: dict[int, tuple[Any, ThreadedServer]] = {}
 
     def serve(app: Any, *, kind: str | None = None) -> str:
-        server = serve_app(app, kind=kind)
-        stops.append(server.stop)
-        return server.url
+        # Keyed by identity and holding the app, so the id cannot be reused while it is served.
+        if id(app) not in served:
+            served[id(app)] = (app, serve_app(app, kind=kind))
+        return served[id(app)][1].url
 
     try:
         yield serve
     finally:
-        for stop in reversed(stops):
-            stop()
+        for _, server in reversed(list(served.values())):
+            server.stop()
 
 
 def _listed(names: tuple[str, ...] | None) -> list[str] | None:
