@@ -37,6 +37,7 @@ __all__ = ["ConnectionPool", "HTTPFailure", "Response", "Target", "tls_context"]
 MAX_HEAD = 64 * 1024  # a response head (status line and headers) longer than this is not a webhook answer
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: .*)?")
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_BARE_LF_HEAD_END = re.compile(rb"\n\r?\n")
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also accepts "\u00b2"
 # Characters a request-target may hold as they are (RFC 3986 pchar, "/", "?", and "%" of existing escapes).
 _PATH_SAFE = "/%:@!$&'()*+,;=~"
@@ -281,18 +282,29 @@ class _Protocol(asyncio.Protocol):
         if len(self.buffer) >= 5 and not self.buffer.startswith(b"HTTP/"):
             preview = bytes(self.buffer[:40]).decode("latin-1")
             raise HTTPFailure("invalid_http", f"the response does not start with HTTP/: {preview!r}")
-        end = self.buffer.find(b"\r\n\r\n")
+        first_newline = self.buffer.find(b"\n")
+        if first_newline > 0 and self.buffer[first_newline - 1] != 13:
+            # Bare LF line ends (hand-written receivers): RFC 9112 2.2 lets a recipient accept them, as
+            # aiohttp's client did; without this the receiver's answer would end as a timeout.
+            found = _BARE_LF_HEAD_END.search(self.buffer)
+            end, after = (found.start(), found.end()) if found else (-1, -1)
+            newline = b"\n"
+        else:
+            end = self.buffer.find(b"\r\n\r\n")
+            after, newline = end + 4, b"\r\n"
         if end < 0 or end > MAX_HEAD:
             # Checked on a complete head too: the verdict must not depend on how TCP split the bytes.
             if end > MAX_HEAD or len(self.buffer) > MAX_HEAD:
                 raise HTTPFailure("invalid_http", "a response head longer than 64 KiB")
             return False
         head = bytes(self.buffer[:end])
-        del self.buffer[: end + 4]
+        del self.buffer[:after]
+        if newline == b"\n":
+            head = head.replace(b"\r\n", b"\n")
         if b"\n " in head or b"\n\t" in head:
             # obs-fold: RFC 9112 5.2 has a user agent replace each fold with a space.
-            head = re.sub(rb"\r\n[ \t]+", b" ", head)
-        lines = head.split(b"\r\n")
+            head = re.sub(newline + rb"[ \t]+", b" ", head)
+        lines = head.split(newline)
         match = _STATUS_LINE.fullmatch(lines[0])
         if match is None:
             raise HTTPFailure("invalid_http", f"bad status line {lines[0][:60].decode('latin-1')!r}")

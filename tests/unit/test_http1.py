@@ -537,3 +537,23 @@ async def test_a_response_head_over_64_kib_is_invalid_http() -> None:
             await post(url)
 
     assert caught.value.kind == "invalid_http"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\nContent-Length: 2\nX-Fold: a\n b\n\nok",
+        b"HTTP/1.1 200 OK\nContent-Length: 2\n\r\nok",
+        b"HTTP/1.0 200 OK\n\nok",
+    ],
+    ids=["lf-only", "lf-then-crlf", "lf-close-delimited"],
+)
+async def test_a_head_with_bare_lf_line_ends_is_read(raw: bytes) -> None:
+    # Before: the head was never found, and the receiver's answer ended as a timeout.
+    async with serve(answering(raw)) as (url, _):
+        async with asyncio.timeout(5):
+            response = await post(url)
+
+    assert (response.status, response.body) == (200, b"ok")  # type: ignore[attr-defined]
+    if b"X-Fold" in raw:
+        assert response.headers["X-Fold"] == "a b"  # type: ignore[attr-defined]
