@@ -374,7 +374,7 @@ class ConnectionPool:
         try:
             return await self._exchange(target.origin, connection, request, limit)
         except HTTPFailure as failure:
-            if failure.kind != "reset" or connection.received_any:
+            if failure.kind != "reset" or connection.received_any or self._closed:
                 raise
         # The keep-alive race (see the module docstring): once more, on a new connection.
         return await self._exchange(target.origin, await self._connect(target.origin), request, limit)
@@ -384,8 +384,12 @@ class ConnectionPool:
         self._closed = True
         connections, self._open = self._open, set()
         self._idle.clear()
+        in_flight = HTTPFailure("other", "the sender closed its connections before the receiver answered")
         for connection in connections:
-            connection.close()
+            if connection.waiter is not None and not connection.waiter.done():
+                connection._fail(in_flight)  # not the receiver's doing: not a reset
+            else:
+                connection.close()
         if connections:
             await asyncio.wait([c.lost for c in connections], timeout=1.0)
             for connection in connections:  # a TLS peer that never answers close_notify

@@ -557,3 +557,26 @@ async def test_a_head_with_bare_lf_line_ends_is_read(raw: bytes) -> None:
     assert (response.status, response.body) == (200, b"ok")  # type: ignore[attr-defined]
     if b"X-Fold" in raw:
         assert response.headers["X-Fold"] == "a b"  # type: ignore[attr-defined]
+
+
+async def test_closing_the_pool_under_a_request_in_flight_is_not_blamed_on_the_receiver() -> None:
+    arrived = asyncio.Event()
+
+    async def holds(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        arrived.set()
+        await reader.read()
+
+    async with serve(holds) as (url, connections):
+        pool = ConnectionPool(idle_limit=4, user_agent="t")
+        task = asyncio.create_task(pool.post(Target.parse(url), {}, b"{}", limit=10))
+        await arrived.wait()
+        await pool.close()
+        with pytest.raises(HTTPFailure) as caught:
+            await task
+
+    assert (caught.value.kind, caught.value.message) == (
+        "other",
+        "the sender closed its connections before the receiver answered",
+    )
+    assert len(connections) == 1
