@@ -250,3 +250,42 @@ async def test_https_to_a_plain_http_receiver_is_a_tls_failure() -> None:
             await pool.close()
 
     assert caught.value.kind == "tls"
+
+
+# -- one deadline for connect, write and read ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stall", ["never_reads_the_body", "trickles_the_answer"])
+async def test_the_timeout_covers_writing_and_a_trickled_answer(stall: str) -> None:
+    stop = asyncio.Event()
+    handlers: list[asyncio.Task[Any]] = []
+
+    async def receiver(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            if stall == "trickles_the_answer":
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                while not stop.is_set():  # a byte now and then: each read makes progress, the answer never ends
+                    writer.write(b"x")
+                    await writer.drain()
+                    await asyncio.sleep(0.05)
+            await stop.wait()
+        except ConnectionError:
+            pass  # the client gave up: what this receiver is for
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(receiver, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+    body = b"x" * (32 * 1024 * 1024) if stall == "never_reads_the_body" else BODY
+    try:
+        async with Deliverer(url, "s", settings=DeliverySettings(timeout=0.5)) as deliverer:
+            delivery = await deliverer.deliver(body)
+    finally:
+        stop.set()
+        server.close()
+        await asyncio.gather(*handlers)  # each closes its writer
+        await server.wait_closed()
+
+    assert (delivery.last.failure, delivery.last.status) == ("timeout", None)
