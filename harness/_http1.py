@@ -167,6 +167,12 @@ class _Protocol(asyncio.Protocol):
             self._fail(HTTPFailure("reset", f"connection reset by the receiver ({exc.strerror})"))
         elif not self.received_any:
             self._fail(HTTPFailure("reset", "the receiver closed the connection before answering"))
+        elif self.state == "length":
+            got, announced = len(self.body), len(self.body) + self.remaining
+            message = f"the receiver closed the connection after {got} of the {announced} body bytes it announced"
+            self._fail(HTTPFailure("reset", f"{message} (Content-Length)"))
+        elif self.state.startswith(("chunk", "trailers")):
+            self._fail(HTTPFailure("reset", "the receiver closed the connection before its chunked body ended"))
         else:
             self._fail(HTTPFailure("reset", "the receiver closed the connection mid-response"))
 

@@ -580,3 +580,26 @@ async def test_closing_the_pool_under_a_request_in_flight_is_not_blamed_on_the_r
         "the sender closed its connections before the receiver answered",
     )
     assert len(connections) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+            "the receiver closed the connection after 3 of the 10 body bytes it announced (Content-Length)",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+            "the receiver closed the connection before its chunked body ended",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Ty", "the receiver closed the connection mid-response"),
+    ],
+    ids=["short-content-length", "unfinished-chunked", "mid-head"],
+)
+async def test_a_body_cut_short_says_how_short(raw: bytes, message: str) -> None:
+    async with serve(answering(raw)) as (url, _):
+        with pytest.raises(HTTPFailure) as caught:
+            await post(url)
+
+    assert (caught.value.kind, caught.value.message) == ("reset", message)
