@@ -37,6 +37,7 @@ __all__ = ["ConnectionPool", "HTTPFailure", "Response", "Target", "tls_context"]
 MAX_HEAD = 64 * 1024  # a response head (status line and headers) longer than this is not a webhook answer
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: .*)?")
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_TOKEN_TEXT = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _BARE_LF_HEAD_END = re.compile(rb"\n\r?\n")
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also accepts "\u00b2"
 # Characters a request-target may hold as they are (RFC 3986 pchar, "/", "?", and "%" of existing escapes).
@@ -512,8 +513,12 @@ def _request_head(target: Target, headers: tuple[tuple[str, str], ...], user_age
     if "user-agent" not in given:
         lines.append(f"User-Agent: {user_agent}")
     for name, value in headers:
-        if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
-            raise HTTPFailure("other", f"header {name!r}: names and values cannot hold CR, LF (or ':' in a name)")
+        # A name that is not a token or a value with CR, LF or NUL would make a request the receiver must
+        # answer 400, and that 400 would be blamed on it.
+        if _TOKEN_TEXT.fullmatch(name) is None:
+            raise HTTPFailure("other", f"header {name!r}: a name is letters, digits and !#$%&'*+-.^_`|~ only")
+        if "\r" in value or "\n" in value or "\0" in value:
+            raise HTTPFailure("other", f"header {name!r}: a value cannot hold CR, LF or NUL")
         lines.append(f"{name}: {value}")
     complete = "content-length" in given
     try:

@@ -603,3 +603,26 @@ async def test_a_body_cut_short_says_how_short(raw: bytes, message: str) -> None
             await post(url)
 
     assert (caught.value.kind, caught.value.message) == ("reset", message)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("X Evil", "1", "a name is letters, digits"),
+        ("X-Evil:", "1", "a name is letters, digits"),
+        ("", "1", "a name is letters, digits"),
+        ("X-Evil", "a\x00b", "CR, LF or NUL"),
+        ("X-Evil", "a\nHost: b", "CR, LF or NUL"),
+    ],
+)
+async def test_a_header_that_would_make_a_bad_request_is_refused_before_sending(
+    name: str, value: str, message: str
+) -> None:
+    pool = ConnectionPool(idle_limit=1, user_agent="t")
+    try:
+        with pytest.raises(HTTPFailure, match=message) as caught:
+            await pool.post(Target.parse("http://127.0.0.1:9/"), {name: value}, b"", limit=1)
+    finally:
+        await pool.close()
+
+    assert caught.value.kind == "other"
