@@ -334,8 +334,14 @@ class _Protocol(asyncio.Protocol):
         self.keep_alive = match.group(1) == b"1" and "close" not in connection
         if status in (204, 304):
             self._finish(keep_alive=True)
-        elif "chunked" in lowered.get("transfer-encoding", "").lower():
-            self.state = "chunk_size"
+        elif "transfer-encoding" in lowered:
+            # RFC 9112 6.3: chunked framing only when chunked is the last coding; otherwise (and over any
+            # Content-Length) the body runs until the receiver closes.
+            if lowered["transfer-encoding"].rsplit(",", 1)[-1].strip().lower() == "chunked":
+                self.state = "chunk_size"
+            else:
+                self.state = "until_close"
+                self.keep_alive = False
         elif "content-length" in lowered:
             self.remaining = _content_length(lowered["content-length"])
             self.state = "length"

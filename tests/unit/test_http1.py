@@ -626,3 +626,19 @@ async def test_a_header_that_would_make_a_bad_request_is_refused_before_sending(
         await pool.close()
 
     assert caught.value.kind == "other"
+
+
+@pytest.mark.parametrize(
+    ("raw", "body"),
+    [
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nabcdef", b"abcdef"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n", b"3\r\nabc\r\n0\r\n\r\n"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", b"abc"),
+    ],
+    ids=["not-chunked-over-content-length", "chunked-not-last", "chunked-last"],
+)
+async def test_transfer_encoding_frames_by_its_last_coding(raw: bytes, body: bytes) -> None:
+    async with serve(answering(raw)) as (url, _):
+        response = await post(url)
+
+    assert response.body == body  # type: ignore[attr-defined]
