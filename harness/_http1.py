@@ -328,6 +328,8 @@ class _Protocol(asyncio.Protocol):
             low = key.lower()
             lowered[low] = f"{lowered[low]}, {text}" if low in lowered else text
         if 100 <= status < 200:
+            if status == 101:  # not interim: the connection would stop being HTTP, and nothing asked for that
+                raise HTTPFailure("invalid_http", "101 Switching Protocols to a request that asked for no upgrade")
             return True  # an interim response (100 Continue, 103 Early Hints): the real one follows
         self.response = Response(status=status, headers=headers)
         connection = lowered.get("connection", "").lower()

@@ -642,3 +642,20 @@ async def test_transfer_encoding_frames_by_its_last_coding(raw: bytes, body: byt
         response = await post(url)
 
     assert response.body == body  # type: ignore[attr-defined]
+
+
+async def test_an_unasked_101_is_invalid_http_not_a_wait_for_the_timeout() -> None:
+    switching = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(switching)
+        await writer.drain()
+        await reader.read()  # keeps the connection open, as an upgraded one would stay
+
+    async with serve(handler) as (url, _):
+        with pytest.raises(HTTPFailure) as caught:
+            async with asyncio.timeout(5):
+                await post(url)
+
+    assert caught.value.kind == "invalid_http"
