@@ -21,6 +21,7 @@ it without answering sees that request twice (browsers make the same trade).
 from __future__ import annotations
 
 import asyncio
+import base64
 import errno
 import functools
 import re
@@ -28,7 +29,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from harness.errors import ConfigError
 
@@ -62,11 +63,12 @@ class _Origin(NamedTuple):
 
 @dataclass(frozen=True)
 class Target:
-    """A parsed request URL."""
+    """A parsed request URL; ``authorization`` is the Basic credentials of ``http://user:pass@host/``."""
 
     origin: _Origin
     host_header: str
     path: str
+    authorization: str | None = None
 
     @classmethod
     def parse(cls, url: str) -> Target:
@@ -96,7 +98,12 @@ class Target:
         path = quote(parts.path or "/", safe=_PATH_SAFE)
         if parts.query:
             path += "?" + quote(parts.query, safe=_QUERY_SAFE)
-        return cls(_Origin(parts.scheme, host, port or default), host_header, path)
+        authorization = None
+        if parts.username is not None:
+            # As aiohttp's client and curl do: credentials in the URL become Basic auth, not silently dropped.
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+        return cls(_Origin(parts.scheme, host, port or default), host_header, path, authorization)
 
 
 @functools.lru_cache(maxsize=256)
@@ -520,6 +527,8 @@ def _request_head(target: Target, headers: tuple[tuple[str, str], ...], user_age
         lines.append(f"Host: {target.host_header}")
     if "user-agent" not in given:
         lines.append(f"User-Agent: {user_agent}")
+    if target.authorization is not None and "authorization" not in given:
+        lines.append(f"Authorization: {target.authorization}")
     for name, value in headers:
         # A name that is not a token or a value with CR, LF or NUL would make a request the receiver must
         # answer 400, and that 400 would be blamed on it.

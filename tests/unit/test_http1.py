@@ -659,3 +659,18 @@ async def test_an_unasked_101_is_invalid_http_not_a_wait_for_the_timeout() -> No
                 await post(url)
 
     assert caught.value.kind == "invalid_http"
+
+
+async def test_credentials_in_the_url_become_basic_auth() -> None:
+    heads: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append((await read_request(reader))[0])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+
+    async with serve(handler) as (url, _):
+        await post(url.replace("http://", "http://hook%20user:p%40ss@"))
+
+    [head] = heads
+    assert b"\r\nAuthorization: Basic aG9vayB1c2VyOnBAc3M=\r\n" in head  # base64 of "hook user:p@ss"
