@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from harness._loop import LoopThread
 from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe, mask_secret_in
 from harness.checks.failures import CheckFailure, CheckSkipped
 from harness.checks.probe import Probe, ProbeError
@@ -68,21 +68,11 @@ def run_checks(
     except RuntimeError:
         return asyncio.run(coroutine)
     # Called from async code: run on a private loop in a thread rather than nesting event loops.
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["report"] = asyncio.run(coroutine)
-        except BaseException as exc:  # re-raised in the caller's thread below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, name="harness-checks")
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    report: Report = outcome["report"]
-    return report
+    thread = LoopThread(name="harness-checks")
+    try:
+        return thread.run(coroutine)
+    finally:
+        thread.stop()
 
 
 async def arun_checks(
