@@ -6,9 +6,12 @@ tests. A general client spends most of its time on features webhooks never use (
 proxies, decompression, tracing): this one is about three times faster on loopback.
 
 What it guarantees: the headers go out exactly as given (names keep their casing), plus ``Host``,
-``Content-Length`` and a ``User-Agent`` unless given; redirects are never followed (the caller sees the
-3xx); a response body is kept up to a cap and the connection is closed past it, so a huge body is
-never buffered; every way a receiver can fail ends in :class:`HTTPFailure` with a failure kind.
+``Content-Length``, a ``User-Agent`` and the Basic ``Authorization`` of credentials in the URL, unless
+given; a header or URL that would make a request the receiver has to refuse is refused before sending
+(the receiver would be blamed for its 400); redirects are never followed (the caller sees the 3xx); a
+response body is kept up to a cap and the connection is closed past it, so a huge body is never
+buffered; every way a receiver can fail ends in :class:`HTTPFailure` with a failure kind. https
+receivers are verified unless the ``ssl_context`` given says otherwise (see :func:`tls_context`).
 
 One retry, on purpose: when a kept-alive connection taken from the pool fails before a single byte of the
 response arrived, the request is sent once more on a new connection. That is the keep-alive race (the
