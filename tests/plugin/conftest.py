@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 # Inner sessions get the same strictness as ours, and a quiet pytest-asyncio.
 INNER_INI = """
 [pytest]

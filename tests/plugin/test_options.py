@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 PRINT_SETTINGS = """
 def test_settings(cartesia_settings, cartesia_secret, cartesia_target):
     print("SETTINGS", cartesia_settings.target, cartesia_secret, cartesia_settings.latency_budget,
