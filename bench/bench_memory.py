@@ -73,15 +73,19 @@ def rss_mb(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
-def logged(db: Path) -> tuple[int, int]:
-    """(deliveries logged, events planned by the calls started so far), read from the server's log."""
+def logged(db: Path) -> int:
+    """Deliveries logged so far, read from the server's log."""
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        deliveries = connection.execute("SELECT count(*) FROM deliveries").fetchone()[0]
-        planned = connection.execute("SELECT coalesce(sum(events), 0) FROM calls").fetchone()[0]
+        return int(connection.execute("SELECT count(*) FROM deliveries").fetchone()[0])
     finally:
         connection.close()
-    return int(deliveries), int(planned)
+
+
+def in_progress(base: str) -> int:
+    """Calls whose deliveries are still going out, from the server's health endpoint."""
+    with urllib.request.urlopen(f"{base}/_harness/health", timeout=30) as response:
+        return int(json.loads(response.read())["calls_in_progress"])
 
 
 def post_json(url: str, data: dict[str, object]) -> object:
@@ -114,13 +118,15 @@ def run_server(
         count = 0
         while count < total and time.monotonic() < deadline:
             post_json(f"{base}/_harness/calls", {"scenario": "burst", "calls": BATCH_CALLS})
-            # One batch at a time: what is measured is the log's footprint, not a growing backlog.
+            # One batch at a time: what is measured is the log's footprint, not a growing backlog. The
+            # server says when the batch is done (the log's calls rows land a few ms after the POST
+            # answers, so a count read from the log alone would let the next batch start too early).
             while time.monotonic() < deadline:
-                count, planned = logged(db)
+                count = logged(db)
                 if count >= next_sample:
                     samples.append((count, rss_mb(server.pid)))
                     next_sample += every
-                if count >= planned:
+                if in_progress(base) == 0:
                     break
                 time.sleep(0.05)
         samples.append((count, rss_mb(server.pid)))
