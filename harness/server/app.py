@@ -63,6 +63,9 @@ class MockServer:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # Per call in progress: its planned events and how many of them the Calls API shows so far.
         self._progress: dict[str, tuple[PlannedCall, int]] = {}
+        # Per scenario name and seed: the seed offset to try next. Call ids then never repeat, even once the
+        # Calls API has forgotten the calls that had them (the log keeps one row per call id).
+        self._next_seed_offset: dict[tuple[str, int], int] = {}
         self._stop = asyncio.Event()
         if config.target_url:
             self.webhooks.register(config.target_url, config.secret, display_name="local", webhook_id=config.webhook_id)
@@ -170,7 +173,9 @@ class MockServer:
 
     async def _plan_fresh_calls(self, scenario: Scenario) -> Plan:
         # The same seed gives the same call ids; a scenario started twice gets the next seeds instead.
-        for attempt in range(100):
+        key = (scenario.name, scenario.generator.seed)
+        first = self._next_seed_offset.get(key, 0)
+        for attempt in range(first, first + 100):
             candidate = scenario.with_overrides(seed=scenario.generator.seed + attempt) if attempt else scenario
             plan = await asyncio.to_thread(
                 candidate.plan,
@@ -179,6 +184,7 @@ class MockServer:
                 webhook_id=self.webhooks.active_id,
             )
             if not any(self.calls.get(call_id) for call_id in plan.call_ids):
+                self._next_seed_offset[key] = attempt + 1
                 return plan
         raise HarnessError(f"scenario {scenario.name!r}: cannot find fresh call ids; call clear() first")
 
@@ -251,6 +257,7 @@ class MockServer:
             task.cancel()
         self._tasks.clear()
         self._progress.clear()
+        self._next_seed_offset.clear()
         self.calls.clear()
         self.errors.clear()
         if self.log is not None:

@@ -1,0 +1,40 @@
+"""Call ids never repeat within a server's life, even once the Calls API has forgotten the older calls."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from harness.server import MockServer, ServerConfig
+from tests.integration.server_helpers import SECRET, RecordingReceiver
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[MockServer]:
+    async with RecordingReceiver() as receiver:
+        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:", max_calls=2)
+        async with MockServer(config) as running:
+            yield running
+
+
+async def start_and_finish(server: MockServer) -> list[str]:
+    call_ids = await server.start_calls(calls=2, seed=1, pacing="fast", turns=2)
+    await server.wait_for_calls(call_ids)
+    return call_ids
+
+
+async def test_forgotten_calls_do_not_give_their_ids_to_new_calls(server: MockServer) -> None:
+    batches = [await start_and_finish(server) for _ in range(3)]
+
+    all_ids = [call_id for batch in batches for call_id in batch]
+    assert len(set(all_ids)) == 6
+    assert len(server.calls) == 2  # the cap still applies: only the newest calls are remembered
+
+
+async def test_after_clear_the_same_seed_gives_the_same_ids_again(server: MockServer) -> None:
+    first = await start_and_finish(server)
+    await start_and_finish(server)
+    await server.aclear()
+
+    assert await start_and_finish(server) == first
