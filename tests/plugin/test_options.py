@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.plugin.conftest import INNER_INI
+
 PRINT_SETTINGS = """
 def test_settings(cartesia_settings, cartesia_secret, cartesia_target):
     print("SETTINGS", cartesia_settings.target, cartesia_secret, cartesia_settings.latency_budget,
@@ -17,51 +19,40 @@ def _settings_line(result: pytest.RunResult) -> str:
     return lines[0]
 
 
-def test_defaults_without_any_configuration(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CARTESIA_WEBHOOK_URL", "CARTESIA_WEBHOOK_SECRET", "CARTESIA_LATENCY_BUDGET", "CARTESIA_CHECKS"):
-        monkeypatch.delenv(name, raising=False)
-    pytester.makepyfile(PRINT_SETTINGS)
-    result = pytester.runpytest("-s")
+def test_defaults_without_any_configuration(inner: pytest.Pytester) -> None:
+    inner.makepyfile(PRINT_SETTINGS)
+    result = inner.runpytest("-s")
     result.assert_outcomes(passed=1)
     assert _settings_line(result) == "SETTINGS None cartesia-test-secret 10.0 None None"
 
 
-def test_option_beats_environment_beats_ini(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytester.makeini(
-        """
-        [pytest]
-        cartesia_target = http://127.0.0.1:1/ini
-        cartesia_secret = from-ini
-        cartesia_latency_budget = 3
-        """
-    )
+def test_option_beats_environment_beats_ini(inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    ini = "cartesia_target = http://127.0.0.1:1/ini\ncartesia_secret = from-ini\ncartesia_latency_budget = 3\n"
+    inner.makefile(".ini", pytest=INNER_INI + ini)
     monkeypatch.setenv("CARTESIA_WEBHOOK_SECRET", "from-env")
-    monkeypatch.delenv("CARTESIA_WEBHOOK_URL", raising=False)
-    monkeypatch.delenv("CARTESIA_LATENCY_BUDGET", raising=False)
-    pytester.makepyfile(PRINT_SETTINGS.replace("test_settings", "test_settings_ini"))
+    inner.makepyfile(PRINT_SETTINGS.replace("test_settings", "test_settings_ini"))
     # The ini target would turn on contract items; keep only the settings test with -k.
     monkeypatch.setenv("CARTESIA_CHECKS", "no_redirects")
-    result = pytester.runpytest("-s", "--cartesia-latency-budget", "2.5", "-k", "settings_ini")
+    result = inner.runpytest("-s", "--cartesia-latency-budget", "2.5", "-k", "settings_ini")
     line = _settings_line(result)
     assert line == "SETTINGS http://127.0.0.1:1/ini from-env 2.5 ('no_redirects',) http://127.0.0.1:1/ini"
 
 
-def test_bad_latency_budget_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("def test_nothing(): pass")
-    result = pytester.runpytest("--cartesia-latency-budget", "soon")
+def test_bad_latency_budget_is_a_usage_error(inner: pytest.Pytester) -> None:
+    inner.makepyfile("def test_nothing(): pass")
+    result = inner.runpytest("--cartesia-latency-budget", "soon")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--cartesia-latency-budget: expected a number, got 'soon'*"])
 
 
-def test_no_target_collects_no_contract_items(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CARTESIA_WEBHOOK_URL", raising=False)
-    pytester.makepyfile("def test_own(): pass")
-    result = pytester.runpytest("--co", "-q")
+def test_no_target_collects_no_contract_items(inner: pytest.Pytester) -> None:
+    inner.makepyfile("def test_own(): pass")
+    result = inner.runpytest("--co", "-q")
     result.stdout.fnmatch_lines(["*test_own*", "1 test collected*"])
 
 
-def test_marker_is_registered_for_strict_markers(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
+def test_marker_is_registered_for_strict_markers(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
         """
         import pytest
 
@@ -70,5 +61,5 @@ def test_marker_is_registered_for_strict_markers(pytester: pytest.Pytester) -> N
             pass
         """
     )
-    result = pytester.runpytest("--strict-markers")
+    result = inner.runpytest("--strict-markers")
     result.assert_outcomes(passed=1)
