@@ -12,6 +12,7 @@ import inspect
 import io
 import socket
 import socketserver
+import ssl
 import threading
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -41,12 +42,21 @@ class AppServer:
     """An aiohttp application listening on ``host:port`` (port 0 picks a free one; read it from ``url``).
 
     Use as ``async with AppServer(app) as server: ...`` or call :meth:`start` and :meth:`close`.
+    With ``ssl_context`` it serves https.
     """
 
-    def __init__(self, app: web.Application, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context
         self._runner: web.AppRunner | None = None
 
     @property
@@ -54,7 +64,8 @@ class AppServer:
         """Base URL without a trailing slash, e.g. ``http://127.0.0.1:54321``."""
         if self._runner is None:
             raise RuntimeError("the server is not started; call start() first")
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     async def start(self) -> AppServer:
         """Bind and start serving; does nothing when already started."""
@@ -65,7 +76,7 @@ class AppServer:
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         try:
             await runner.setup()
-            await web.SockSite(runner, sock).start()
+            await web.SockSite(runner, sock, ssl_context=self.ssl_context).start()
         except BaseException:
             sock.close()
             await runner.cleanup()

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from harness._commands._tls import add_tls_arguments
 from harness._console import color_enabled
 from harness.checks import list_checks, run_checks
 from harness.checks.auth import SECRET_ENV
@@ -45,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-db", action="store_true", help="do not log the requests")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
+    add_tls_arguments(parser)
 
 
 def _names(values: list[str] | None) -> list[str] | None:
@@ -76,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         strict=args.strict,
         timeout=args.timeout,
         db=db,
+        tls_verify=args.tls_verify is not False,
+        tls_ca_file=args.tls_ca_file,
     )
     sys.stdout.write(report.render_terminal(color=color_enabled(sys.stdout)))
     if db is not None:

@@ -7,6 +7,7 @@ import asyncio
 import os
 from urllib.parse import urlsplit
 
+from harness._commands._tls import add_tls_arguments, tls_options
 from harness._logcli import add_db_argument, describe_attempt
 from harness.delivery import MASK, Deliverer, Delivery, DeliverySettings, webhook_headers
 from harness.errors import ConfigError
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--secret", metavar="S", help=f"the webhook secret (default: ${SECRET_ENV}); the log keeps it masked"
     )
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="delivery timeout (default 10)")
+    add_tls_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         url = args.to or original.url
         check_url(url)
         headers = replay_headers(original, args.secret if args.secret is not None else os.environ.get(SECRET_ENV))
-        settings = DeliverySettings(timeout=args.timeout)
+        settings = DeliverySettings(timeout=args.timeout, **tls_options(args))
         delivery = asyncio.run(_replay(original, url, headers, settings, log))
     print(f"{delivery.id} (replay of {original.id}) -> {url}: {describe_attempt(delivery.last)}")
     return 0 if delivery.ok else 1

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from harness._commands._tls import add_tls_arguments, tls_options
 from harness._console import color_enabled, paint
 from harness.delivery import Deliverer, Delivery, DeliverySettings
 from harness.errors import ConfigError, TargetUnreachableError
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=10.0, help="delivery timeout in seconds (default: 10)")
     parser.add_argument("--concurrency", type=int, default=64, help="requests in flight at most (default: 64)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    add_tls_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.calls is not None and args.calls < 1:
         raise ConfigError(f"--calls {args.calls}: expected a number >= 1")
     scenarios = [_prepare(load_scenario(name), args) for name in [*args.scenario, *args.files]]
-    settings = DeliverySettings(timeout=args.timeout, concurrency=args.concurrency)
+    settings = DeliverySettings(timeout=args.timeout, concurrency=args.concurrency, **tls_options(args))
     db = args.db or os.environ.get("HARNESS_DB") or DEFAULT_DB_PATH
     return asyncio.run(_send(args.to, secret, scenarios, settings, db, quiet=args.quiet))
 

@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 
+from harness._commands._tls import add_tls_arguments
 from harness.server import MockServer, ServerConfig, resolve_config
 from harness.server.config import DEFAULT_PORT
 
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-calls", type=int, help="calls the Calls API keeps, oldest ended forgotten ($HARNESS_MAX_CALLS, 1000)"
     )
     parser.add_argument("--scenario", action="append", default=[], help="start this scenario at launch (repeatable)")
+    add_tls_arguments(parser)  # also $HARNESS_TLS_CA_FILE, $HARNESS_TLS_VERIFY
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         for key in ("host", "port", "target_url", "secret", "agent_id", "webhook_id", "api_keys", "timeout")
     }
     flags.update(db=args.db, retries=args.retries, concurrency=args.concurrency, max_calls=args.max_calls)
+    flags.update(tls_ca_file=args.tls_ca_file, tls_verify=args.tls_verify)
     config = resolve_config(flags, config_file=args.config)
     return asyncio.run(_serve(config, args.scenario))
 

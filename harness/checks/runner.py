@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from harness._http1 import tls_context
 from harness._loop import LoopThread
 from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe, mask_secret_in
 from harness.checks.failures import CheckFailure, CheckSkipped
@@ -44,6 +45,8 @@ def run_checks(
     strict: bool = False,
     timeout: float = 10.0,
     db: str | Path | None = None,
+    tls_verify: bool = True,
+    tls_ca_file: str | None = None,
 ) -> Report:
     """Run the contract checks against the receiver at ``url`` and return the report (blocking).
 
@@ -62,6 +65,8 @@ def run_checks(
         strict=strict,
         timeout=timeout,
         db=db,
+        tls_verify=tls_verify,
+        tls_ca_file=tls_ca_file,
     )
     try:
         asyncio.get_running_loop()
@@ -87,6 +92,8 @@ async def arun_checks(
     strict: bool = False,
     timeout: float = 10.0,  # noqa: ASYNC109  (each request's timeout, as the platform's)
     db: str | Path | None = None,
+    tls_verify: bool = True,
+    tls_ca_file: str | None = None,
 ) -> Report:
     """Like :func:`run_checks`, from async code."""
     del strict  # the report's exit_code() applies it
@@ -111,14 +118,24 @@ async def arun_checks(
             log = DeliveryLog(db)
             stack.callback(log.close)
             recorder = MaskingRecorder(log, secret)
-        delivery_settings = DeliverySettings(timeout=timeout, retries=0, max_response_bytes=4096)
+        delivery_settings = DeliverySettings(
+            timeout=timeout, retries=0, max_response_bytes=4096, tls_verify=tls_verify, tls_ca_file=tls_ca_file
+        )
         deliverer = await stack.enter_async_context(
             Deliverer(url, secret, settings=delivery_settings, recorder=recorder)
         )
         probe_client: Probe | None = None
         if probe is not None:
+            custom_tls = tls_ca_file is not None or not tls_verify
+            connector = aiohttp.TCPConnector(
+                ssl=tls_context(verify=tls_verify, ca_file=tls_ca_file) if custom_tls else True
+            )
             session = await stack.enter_async_context(
-                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), cookie_jar=aiohttp.DummyCookieJar())
+                aiohttp.ClientSession(
+                    connector=connector,
+                    timeout=aiohttp.ClientTimeout(total=timeout),
+                    cookie_jar=aiohttp.DummyCookieJar(),
+                )
             )
             probe_client = Probe(probe, session)
             await probe_client.entries()  # a broken probe is a usage error, reported before any check runs

@@ -60,6 +60,8 @@ ENV_VARS = {
     "agent_id": "HARNESS_AGENT_ID",
     "webhook_id": "HARNESS_WEBHOOK_ID",
     "api_keys": "HARNESS_API_KEYS",
+    "tls_ca_file": "HARNESS_TLS_CA_FILE",
+    "tls_verify": "HARNESS_TLS_VERIFY",
     "timeout": "HARNESS_TIMEOUT",
     "retries": "HARNESS_RETRIES",
     "concurrency": "HARNESS_CONCURRENCY",
@@ -68,6 +70,8 @@ ENV_VARS = {
 _INTS = ("port", "retries", "concurrency", "max_calls")
 DEFAULT_MAX_CALLS = 1000
 _FLOATS = ("timeout",)
+_BOOLS = ("tls_verify",)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,10 @@ def _from_text(key: str, raw: str, where: str) -> Any:
             return float(raw)
         except ValueError:
             raise ConfigError(f"{where}: expected a number of seconds, got {raw!r}") from None
+    if key in _BOOLS:
+        if raw.strip().lower() in (*_TRUE, *_FALSE):
+            return raw.strip().lower() in _TRUE
+        raise ConfigError(f"{where}: expected true or false, got {raw!r}")
     if key == "api_keys":
         return [part.strip() for part in raw.split(",") if part.strip()]
     return raw
@@ -147,15 +155,18 @@ def _check_type(key: str, value: Any, where: str) -> None:
         raise ConfigError(f"{where}: expected an integer, got {value!r}")
     if key in _FLOATS and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise ConfigError(f"{where}: expected a number of seconds, got {value!r}")
+    if key in _BOOLS and not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if key == "api_keys" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         raise ConfigError(f"{where}: expected an array of strings, got {value!r}")
-    if key not in (*_INTS, *_FLOATS, "api_keys") and not isinstance(value, str):
+    if key not in (*_INTS, *_FLOATS, *_BOOLS, "api_keys") and not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {value!r}")
 
 
 def _build(values: Mapping[str, Any]) -> ServerConfig:
     settings = DeliverySettings()
-    delivery_changes = {k: values[k] for k in ("timeout", "retries", "concurrency") if k in values}
+    delivery_keys = ("timeout", "retries", "concurrency", "tls_ca_file", "tls_verify")
+    delivery_changes = {k: values[k] for k in delivery_keys if k in values}
     if delivery_changes.get("timeout", 1) <= 0:
         raise ConfigError(f"timeout: expected a number of seconds above 0, got {delivery_changes['timeout']!r}")
     if delivery_changes.get("retries", 0) < 0:

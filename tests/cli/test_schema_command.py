@@ -36,3 +36,15 @@ def test_missing_argument_is_exit_2() -> None:
     result = run_cli("schema")
     assert result.returncode == 2
     assert "--out" in result.stderr
+
+
+def test_a_reader_that_goes_away_gets_no_traceback() -> None:
+    command = [sys.executable, "-m", "harness", "check", "--list"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdout.close()  # as `| head -0` would
+        stderr = process.stderr.read().decode()
+        status = process.wait(timeout=60)
+    assert status in (0, 141)
+    assert "Traceback" not in stderr
