@@ -12,12 +12,17 @@ from harness.store import DEFAULT_DB_PATH
 DB_ENV = "HARNESS_DB"
 
 
+def default_db() -> str:
+    """The delivery log when no ``--db`` is given: $HARNESS_DB, else ``.harness/deliveries.db`` here."""
+    return os.environ.get(DB_ENV) or str(DEFAULT_DB_PATH)
+
+
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    """``--db PATH``, defaulting to $HARNESS_DB, then ``.harness/deliveries.db`` in the working directory."""
+    """``--db PATH``, defaulting to :func:`default_db`."""
     parser.add_argument(
         "--db",
         type=Path,
-        default=Path(os.environ.get(DB_ENV) or DEFAULT_DB_PATH),
+        default=Path(default_db()),
         metavar="PATH",
         help=f"the delivery log (default: ${DB_ENV}, else {DEFAULT_DB_PATH})",
     )

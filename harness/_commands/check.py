@@ -10,9 +10,11 @@ from pathlib import Path
 
 from harness._commands._tls import add_tls_arguments
 from harness._console import color_enabled
+from harness._logcli import DB_ENV, default_db
 from harness.checks import list_checks, run_checks
 from harness.checks.auth import SECRET_ENV
 from harness.errors import ConfigError
+from harness.store import DEFAULT_DB_PATH
 
 HELP = "run the contract checks against your webhook receiver"
 
@@ -42,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-json", type=Path, metavar="PATH", help="also write the report as JSON")
     parser.add_argument("--report-junit", type=Path, metavar="PATH", help="also write the report as JUnit XML")
     parser.add_argument(
-        "--db", metavar="PATH", help="delivery log, for `harness replay` (default: .harness/deliveries.db)"
+        "--db", metavar="PATH", help=f"delivery log, for `harness replay` (default: ${DB_ENV} or {DEFAULT_DB_PATH})"
     )
     parser.add_argument("--no-db", action="store_true", help="do not log the requests")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV, "")
     if not secret:
         raise ConfigError(f"no secret: pass --secret S or set {SECRET_ENV} to the secret your receiver expects")
-    db = None if args.no_db else (args.db or str(_default_db()))
+    db = None if args.no_db else (args.db or default_db())
     report = run_checks(
         args.url,
         secret,
@@ -89,12 +91,6 @@ def run(args: argparse.Namespace) -> int:
     if args.report_junit is not None:
         _write(args.report_junit, report.to_junit_xml(), "--report-junit")
     return report.exit_code(strict=args.strict)
-
-
-def _default_db() -> Path:
-    from harness.store import DEFAULT_DB_PATH
-
-    return DEFAULT_DB_PATH
 
 
 def _write(path: Path, text: str, option: str) -> None:

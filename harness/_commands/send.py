@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._console import color_enabled, paint
+from harness._logcli import DB_ENV, default_db
 from harness.delivery import Deliverer, Delivery, DeliverySettings
 from harness.errors import ConfigError, TargetUnreachableError
 from harness.player import PlayResult, play
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scenario", action="append", default=[], metavar="NAME", help="a bundled scenario (repeatable)"
     )
     parser.add_argument("files", nargs="*", metavar="FILE", help="scenario .toml files")
-    parser.add_argument("--db", default=None, help=f"delivery log (default: $HARNESS_DB or {DEFAULT_DB_PATH})")
+    parser.add_argument("--db", default=None, help=f"delivery log (default: ${DB_ENV} or {DEFAULT_DB_PATH})")
     parser.add_argument("--seed", type=int, help="override the scenarios' generator seed")
     parser.add_argument("--calls", type=int, help="override the number of calls")
     parser.add_argument("--fast", action="store_true", help="ignore realtime pacing: send as fast as possible")
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--calls {args.calls}: expected a number >= 1")
     scenarios = [_prepare(load_scenario(name), args) for name in [*args.scenario, *args.files]]
     settings = DeliverySettings(timeout=args.timeout, concurrency=args.concurrency, **tls_options(args))
-    db = args.db or os.environ.get("HARNESS_DB") or DEFAULT_DB_PATH
+    db = args.db or default_db()
     return asyncio.run(_send(args.to, secret, scenarios, settings, db, quiet=args.quiet))
 
 

@@ -35,9 +35,13 @@ def prefix_bug() -> Iterator[Served]:
         yield served
 
 
-def harness(*args: str, cwd: Path, secret_env: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "CARTESIA_WEBHOOK_SECRET"}
+def harness(
+    *args: str, cwd: Path, secret_env: bool = False, db_env: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("CARTESIA_WEBHOOK_SECRET", "HARNESS_DB")}
     env["NO_COLOR"] = "1"
+    if db_env is not None:
+        env["HARNESS_DB"] = db_env
     if secret_env:
         env["CARTESIA_WEBHOOK_SECRET"] = SECRET
     return subprocess.run(
@@ -93,6 +97,14 @@ def test_a_correct_receiver_passes_and_the_reports_are_written(correct: Served, 
     )
     assert (tmp_path / ".harness" / "deliveries.db").is_file()
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_the_delivery_log_defaults_to_harness_db_as_for_the_other_commands(correct: Served, tmp_path: Path) -> None:
+    result = harness(correct.url, "--checks", "accepts_correct_secret", cwd=tmp_path, secret_env=True, db_env="env.db")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == "delivery log: env.db (harness replay <delivery-id> --db env.db)"
+    assert (tmp_path / "env.db").is_file()
+    assert not (tmp_path / ".harness").exists()
 
 
 def test_a_failing_check_exits_1_with_evidence_and_reproduction(prefix_bug: Served, tmp_path: Path) -> None:
