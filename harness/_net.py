@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
+from contextlib import suppress
+from urllib.parse import urlsplit
 
 from harness.errors import ConfigError
 
@@ -31,3 +34,29 @@ def bind_socket(host: str, port: int) -> socket.socket:
         raise ConfigError(f"{host}:{port}: cannot listen ({exc.strerror})") from exc
     sock.setblocking(False)
     return sock
+
+
+def address_of(url: str) -> tuple[str, int]:
+    """The host and port an http(s) ``url`` connects to (the scheme's port when none is written)."""
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+async def unreachable_reason(url: str, timeout: float) -> str | None:  # noqa: ASYNC109  (the connect timeout)
+    """Why no TCP connection to ``url``'s host and port opens within ``timeout`` seconds, or None when one does.
+
+    The connection is closed again at once: this only tells a receiver that is not running from one that fails.
+    """
+    host, port = address_of(url)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except TimeoutError:
+        return f"no answer within {timeout:g} s"
+    except ConnectionRefusedError:
+        return "connection refused: nothing listens there"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    writer.close()
+    with suppress(OSError):
+        await writer.wait_closed()
+    return None

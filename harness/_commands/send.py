@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._console import color_enabled, paint
 from harness._logcli import DB_ENV, default_db
+from harness._net import unreachable_reason
 from harness.delivery import Deliverer, Delivery, DeliverySettings
 from harness.errors import ConfigError, TargetUnreachableError
 from harness.player import PlayResult, play
@@ -134,20 +135,8 @@ class _Printer:
 
 async def _check_reachable(url: str, seconds: float) -> None:
     """Fail fast with exit 2 when nothing listens at the target, instead of a wall of failed deliveries."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    host = parts.hostname or "127.0.0.1"
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=seconds)
-    except (OSError, TimeoutError) as exc:
-        if isinstance(exc, TimeoutError):
-            reason = f"no answer within {seconds:g} s"
-        elif isinstance(exc, ConnectionRefusedError):
-            reason = "connection refused: nothing listens there"
-        else:
-            reason = exc.strerror or str(exc)
+    reason = await unreachable_reason(url, seconds)
+    if reason is not None:
         raise TargetUnreachableError(
             f"cannot reach {url} ({reason}): start your receiver there, or pass the right --to URL"
-        ) from exc
-    writer.close()
-    await writer.wait_closed()
+        )

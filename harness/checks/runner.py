@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterable
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ import aiohttp
 
 from harness._http1 import tls_context
 from harness._loop import LoopThread
+from harness._net import address_of, unreachable_reason
 from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe, mask_secret_in
 from harness.checks.failures import CheckFailure, CheckSkipped
 from harness.checks.probe import Probe, ProbeError
@@ -224,22 +225,10 @@ def _validate(url: str, secret: str, probe: str | None, latency_budget: float, t
 
 async def _ensure_reachable(url: str) -> None:
     """Open (and close) one TCP connection, so a receiver that is not running gives one clear error."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT)
-    except (TimeoutError, OSError) as exc:
-        if isinstance(exc, TimeoutError):
-            reason = f"no answer within {CONNECT_TIMEOUT:g} s"
-        elif isinstance(exc, ConnectionRefusedError):
-            reason = "connection refused: nothing listens there"
-        else:
-            reason = exc.strerror or str(exc)
+    reason = await unreachable_reason(url, CONNECT_TIMEOUT)
+    if reason is not None:
+        host, port = address_of(url)
         raise TargetUnreachableError(
             f"cannot connect to {url} ({host}:{port}: {reason}); start your receiver there, or pass the URL it "
             "listens on"
-        ) from exc
-    writer.close()
-    with suppress(OSError):
-        await writer.wait_closed()
+        )
