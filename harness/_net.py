@@ -36,6 +36,17 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def require_http_url(url: str, what: str) -> None:
+    """ConfigError naming ``what`` (``--to``, ``target URL``) unless ``url`` is http(s) with a host and a valid port."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{what} {url!r}: expected an http:// or https:// URL such as http://127.0.0.1:8000/webhooks")
+    try:
+        parts.port  # noqa: B018  (urlsplit checks the port only when it is read)
+    except ValueError:
+        raise ConfigError(f"{what} {url!r}: expected a port number from 0 to 65535 after the host") from None
+
+
 def address_of(url: str) -> tuple[str, int]:
     """The host and port an http(s) ``url`` connects to (the scheme's port when none is written)."""
     parts = urlsplit(url)

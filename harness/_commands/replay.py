@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from urllib.parse import urlsplit
 
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._logcli import add_db_argument, describe_attempt
+from harness._net import require_http_url
 from harness.delivery import MASK, Deliverer, Delivery, DeliverySettings, webhook_headers
 from harness.errors import ConfigError
 from harness.models import WEBHOOK_SECRET_HEADER
@@ -37,19 +37,12 @@ def run(args: argparse.Namespace) -> int:
     with DeliveryLog.open_existing(args.db) as log:
         original = log.get_delivery(args.delivery_id)
         url = args.to or original.url
-        check_url(url)
+        require_http_url(url, "--to")
         headers = replay_headers(original, args.secret if args.secret is not None else os.environ.get(SECRET_ENV))
         settings = DeliverySettings(timeout=args.timeout, **tls_options(args))
         delivery = asyncio.run(_replay(original, url, headers, settings, log))
     print(f"{delivery.id} (replay of {original.id}) -> {url}: {describe_attempt(delivery.last)}")
     return 0 if delivery.ok else 1
-
-
-def check_url(url: str) -> None:
-    """ConfigError unless ``url`` is an http(s) URL with a host."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"--to {url!r}: expected an http:// or https:// URL such as http://127.0.0.1:8000/webhooks")
 
 
 def replay_headers(original: StoredDelivery, secret: str | None) -> dict[str, str]:

@@ -9,12 +9,11 @@ import signal
 import sys
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlsplit
 
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._console import color_enabled, paint
 from harness._logcli import DB_ENV, default_db
-from harness._net import unreachable_reason
+from harness._net import require_http_url, unreachable_reason
 from harness.delivery import Deliverer, Delivery, DeliverySettings
 from harness.errors import ConfigError, TargetUnreachableError
 from harness.player import PlayResult, play
@@ -47,9 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("no secret: pass --secret S or set CARTESIA_WEBHOOK_SECRET")
     if not args.scenario and not args.files:
         raise ConfigError("nothing to send: pass --scenario NAME (e.g. happy-path) or scenario FILE paths")
-    target = urlsplit(args.to)
-    if target.scheme not in ("http", "https") or not target.hostname:
-        raise ConfigError(f"--to {args.to!r}: expected an http(s) URL such as http://127.0.0.1:8000/webhooks")
+    require_http_url(args.to, "--to")
     if args.timeout <= 0 or args.concurrency < 1:
         raise ConfigError("--timeout must be above 0 and --concurrency at least 1")
     if args.calls is not None and args.calls < 1:

@@ -11,13 +11,12 @@ from collections.abc import Iterable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 
 from harness._http1 import tls_context
 from harness._loop import LoopThread
-from harness._net import address_of, unreachable_reason
+from harness._net import address_of, require_http_url, unreachable_reason
 from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe, mask_secret_in
 from harness.checks.failures import CheckFailure, CheckSkipped
 from harness.checks.probe import Probe, ProbeError
@@ -208,13 +207,8 @@ def _attach(
 
 def _validate(url: str, secret: str, probe: str | None, latency_budget: float, timeout: float) -> None:
     for name, value in (("target URL", url), ("probe URL", probe)):
-        if value is None:
-            continue
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"{name} {value!r}: expected an http:// or https:// URL such as http://127.0.0.1:8000/webhooks"
-            )
+        if value is not None:
+            require_http_url(value, name)
     if not secret:
         raise ConfigError("no secret: pass the receiver's webhook secret (--secret S or $CARTESIA_WEBHOOK_SECRET)")
     if not latency_budget > 0:

@@ -80,6 +80,11 @@ async def test_exit_2_when_nothing_listens_at_the_target() -> None:
         (["--scenario", "nope"], "no scenario named 'nope'"),
         ([], "nothing to send"),
         (["--scenario", "happy-path", "--calls", "0"], "--calls 0"),
+        (["--scenario", "happy-path", "--to", "ftp://127.0.0.1/x"], "--to 'ftp://127.0.0.1/x': expected an http://"),
+        (
+            ["--scenario", "happy-path", "--to", "http://127.0.0.1:99999/x"],
+            "--to 'http://127.0.0.1:99999/x': expected a port number from 0 to 65535",
+        ),
     ],
 )
 async def test_exit_2_for_bad_input(args: list[str], message: str) -> None:
