@@ -22,36 +22,27 @@ FIXTURE_NAME = re.compile(r"^\d{4,}-[^-]+-\d{2,}-[a-z_]+\.json$")
 PROGRESS_EVERY = 1000
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
+def _integer(minimum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer, at least ``minimum`` when one is given."""
+    expected = "an integer" if minimum is None else f"an integer >= {minimum}"
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
 
-def _seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-
-
-def _turns(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--calls", type=_count, default=1, metavar="N", help="number of calls (default: 1)")
-    parser.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed; the same seed writes the same bytes")
+    parser.add_argument("--calls", type=_integer(1), default=1, metavar="N", help="number of calls (default: 1)")
+    parser.add_argument(
+        "--seed", type=_integer(), default=0, metavar="S", help="seed; the same seed writes the same bytes"
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory to write into")
     parser.add_argument(
         "--format",
@@ -62,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outcome", choices=OUTCOMES, help="completed, failed or an end reason (default: mixed)")
     parser.add_argument("--domain", choices=DOMAINS, help="conversation domain (default: mixed)")
     parser.add_argument("--locale", choices=LOCALES, help="faker locale for names and addresses (default: mixed)")
-    parser.add_argument("--turns", type=_turns, metavar="N", help="user and assistant turns per call (default: varies)")
+    parser.add_argument(
+        "--turns", type=_integer(0), metavar="N", help="user and assistant turns per call (default: varies)"
+    )
     parser.add_argument(
         "--no-legacy-fields",
         dest="legacy_fields",
