@@ -308,10 +308,8 @@ class DeliveryLog:
     @classmethod
     def open_existing(cls, path: str | Path) -> DeliveryLog:
         """Open a log that must already exist (commands that only read or replay); DeliveryError if not."""
-        if str(path) != MEMORY and Path(path).is_dir():
-            example = Path(path) / "deliveries.db"
-            raise ConfigError(f"delivery log {path}: is a directory; pass the log file, e.g. {example}")
-        if str(path) != MEMORY and not Path(path).is_file():
+        # A directory exists too: opening it is refused, with its own message, as for a new log.
+        if str(path) != MEMORY and not Path(path).exists():
             message = f"no delivery log at {path}: run `harness send` or `harness serve` first, or pass --db PATH"
             raise DeliveryError(message)
         return cls(path)
