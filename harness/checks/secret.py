@@ -135,7 +135,6 @@ async def rejects_with_401(ctx: CheckContext) -> None:
 @check(area="secret", needs_probe=True)
 async def rejection_has_no_side_effects(ctx: CheckContext) -> None:
     """A request rejected for its secret leaves no trace: the receiver verifies before it acts."""
-    ctx.require_probe()
     sends = [(ctx.call(turns=1, label=auth.label), auth) for auth in BAD_SECRETS]
     deliveries = await asyncio.gather(*(ctx.send(events[0], auth=auth) for events, auth in sends))
     rejected = {d.call_id: d for d in deliveries if not is_2xx(d)}
