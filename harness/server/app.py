@@ -237,8 +237,7 @@ class MockServer:
         """Re-send a logged delivery's exact bytes to the current webhook; logged with ``replay_of``."""
         if self._deliverer is None:
             raise RuntimeError("the mock server is not started; call start() first")
-        self.log.flush()
-        stored = self.log.get_delivery(delivery_id)
+        stored = self.log.get_delivery(delivery_id)  # reads flush the log first: a delivery just made is found
         if self.webhooks.active is None:
             raise ConfigError("no webhook to deliver to: set --to URL, or POST /agents/webhooks")
         delivery = await self._deliverer.deliver(
