@@ -38,7 +38,10 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def require_http_url(url: str, what: str) -> None:
     """ConfigError naming ``what`` (``--to``, ``target URL``) unless ``url`` is http(s) with a host and a valid port."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)  # raises for a malformed IPv6 address ("http://[::1/")
+    except ValueError as exc:
+        raise ConfigError(f"{what} {url!r}: not a valid URL ({exc}); e.g. http://127.0.0.1:8000/webhooks") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{what} {url!r}: expected an http:// or https:// URL such as http://127.0.0.1:8000/webhooks")
     try:
