@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness._net import require_http_url
 from harness.delivery import DeliverySettings
 from harness.errors import ConfigError
 from harness.store import DEFAULT_DB_PATH
@@ -176,6 +177,9 @@ def _build(values: Mapping[str, Any]) -> ServerConfig:
     port = values.get("port", DEFAULT_PORT)
     if not 0 <= port <= 65535:
         raise ConfigError(f"port: expected a number from 0 to 65535, got {port}")
+    if values.get("target_url"):
+        # Caught here, at startup, rather than as a failed attempt on every delivery.
+        require_http_url(values["target_url"], "target_url")
     api_keys = values.get("api_keys")
     max_calls = values.get("max_calls", DEFAULT_MAX_CALLS)
     if max_calls < 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,10 @@ def test_out_of_range_values_are_refused() -> None:
         resolve_config({"port": 70000}, env={})
     with pytest.raises(ConfigError, match="timeout"):
         resolve_config({"timeout": 0.0}, env={})
+    with pytest.raises(ConfigError, match=re.escape("target_url 'ftp://127.0.0.1/x': expected an http:// or https://")):
+        resolve_config({"target_url": "ftp://127.0.0.1/x"}, env={})
+    with pytest.raises(ConfigError, match=re.escape("target_url 'http://127.0.0.1:99999/x': expected a port number")):
+        resolve_config({}, env={"CARTESIA_WEBHOOK_URL": "http://127.0.0.1:99999/x"})
 
 
 def test_max_calls_bounds_the_calls_api_memory() -> None:
