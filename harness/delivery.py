@@ -99,6 +99,11 @@ class Attempt:
         """True when the receiver answered with a 2xx."""
         return self.failure is None and self.status is not None and 200 <= self.status < 300
 
+    def header(self, name: str) -> str | None:
+        """A response header's value, whatever the casing of its name (servers differ: ``location``, ``Location``)."""
+        wanted = name.lower()
+        return next((value for key, value in self.response_headers.items() if key.lower() == wanted), None)
+
 
 @dataclass
 class Delivery:
@@ -299,18 +304,12 @@ class Deliverer:
         if attempt.failure is None and attempt.status is not None and not 200 <= attempt.status < 300:
             is_redirect = 300 <= attempt.status < 400
             attempt.failure = FailureKind.REDIRECT if is_redirect else FailureKind.STATUS
-            location = _header(attempt.response_headers, "Location")
+            location = attempt.header("Location")
             if is_redirect:
                 attempt.error = f"redirect to {location or '(no Location)'} not followed, as on the platform"
             else:
                 attempt.error = f"receiver answered {attempt.status}"
         return attempt
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value, whatever the casing of its name."""
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
 
 
 def classify_failure(exc: BaseException, timeout: float) -> tuple[str, str]:

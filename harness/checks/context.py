@@ -175,7 +175,7 @@ def outcome(delivery: Delivery) -> str:
     if attempt.status is None:
         return attempt.error or "no response"
     if 300 <= attempt.status < 400:
-        return f"redirected ({attempt.status}) to {attempt.response_headers.get('Location', '(no Location)')}"
+        return f"redirected ({attempt.status}) to {attempt.header('Location') or '(no Location)'}"
     return f"answered {attempt.status}"
 
 
