@@ -64,9 +64,7 @@ async def handles_legacy_2025_format(ctx: CheckContext) -> None:
 async def tolerates_unknown_event_type(ctx: CheckContext) -> None:
     """An event type the receiver does not know gets a 2xx (Cartesia may add more types)."""
     events = payloads.call_wire(ctx.call(turns=1))
-    envelope: dict[str, Any] = {
-        key: events[1][key] for key in ("call_id", "agent_id", "webhook_id", "timestamp") if key in events[1]
-    }
+    envelope: dict[str, Any] = {key: events[1][key] for key in ENVELOPE if key in events[1]}
     unknown: list[payloads.Wire] = [
         {"type": kind, **envelope, **detail} for kind, detail in UNKNOWN_EVENT_TYPES.items()
     ]
