@@ -31,6 +31,17 @@ def _acted_on_nothing(call_id: str | None) -> CheckSkipped:
     )
 
 
+async def _acted_on(ctx: CheckContext, call_id: str | None) -> list[ProbeEntry]:
+    """The probe's entries for the call once they settle; skips the check when there are none at all."""
+    entries = await ctx.settled([call_id])
+    if not entries:
+        # Nothing yet: the receiver may act later, from a queue. Wait longer before concluding anything.
+        entries = await ctx.settled([call_id], until=bool, quiet=ACT_PATIENCE, deadline=SETTLE_DEADLINE)
+        if not entries:
+            raise _acted_on_nothing(call_id)
+    return entries
+
+
 def _expect_no_crash(deliveries: list[Delivery], what: str) -> None:
     crashed = [d for d in deliveries if d.last.status is None or d.last.status >= 500]
     if crashed:
@@ -66,11 +77,7 @@ async def idempotent_under_duplicates(ctx: CheckContext) -> None:
         raise CheckSkipped("the receiver did not accept the original events; see accepts_correct_secret")
     again = await ctx.send_in_order(events)
     _expect_no_crash(again, "a duplicate delivery")
-    entries = await ctx.settled([events[0].call_id])
-    if not entries:
-        entries = await ctx.settled([events[0].call_id], until=bool, quiet=ACT_PATIENCE, deadline=SETTLE_DEADLINE)
-        if not entries:
-            raise _acted_on_nothing(events[0].call_id)
+    entries = await _acted_on(ctx, events[0].call_id)
     _twice(entries, events, "an event delivered twice", again)
 
 
@@ -85,11 +92,7 @@ async def idempotent_under_concurrent_duplicates(ctx: CheckContext) -> None:
     for event in events[1:]:
         copies += await asyncio.gather(*(ctx.send(event) for _ in range(CONCURRENT_COPIES)))
     _expect_no_crash(copies, "concurrent duplicate deliveries")
-    entries = await ctx.settled([events[0].call_id])
-    if not entries:
-        entries = await ctx.settled([events[0].call_id], until=bool, quiet=ACT_PATIENCE, deadline=SETTLE_DEADLINE)
-        if not entries:
-            raise _acted_on_nothing(events[0].call_id)
+    entries = await _acted_on(ctx, events[0].call_id)
     _twice(entries, events, f"{CONCURRENT_COPIES} concurrent copies of an event", copies)
 
 
