@@ -15,10 +15,12 @@ import time
 from pathlib import Path
 
 from harness._console import color_enabled, paint
+from harness._logcli import DB_ENV, default_db
 from harness.checks import Report, arun_checks
 from harness.errors import ConfigError
 from harness.receiver import DEFAULT_PROBE_PATH, DEFAULT_WEBHOOK_PATH, create_app
 from harness.serving import AppServer
+from harness.store import DEFAULT_DB_PATH
 
 HELP = "play calls to the reference receiver through the mock server, then check it (needs nothing else)"
 DEMO_SCENARIO = "happy-path"
@@ -28,16 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calls", type=int, default=3, metavar="N", help="calls to play first (default: 3)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the calls and checks (default: 0)")
     parser.add_argument(
-        "--db", type=Path, metavar="PATH", help="delivery log to write (default: .harness/deliveries.db)"
+        "--db", type=Path, metavar="PATH", help=f"delivery log to write (default: ${DB_ENV} or {DEFAULT_DB_PATH})"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.calls < 1:
         raise ConfigError(f"--calls {args.calls}: expected an integer >= 1")
-    from harness.store import DEFAULT_DB_PATH
-
-    db = args.db or DEFAULT_DB_PATH
+    db = args.db or Path(default_db())
     report = asyncio.run(_demo(args.calls, args.seed, db))
     return report.exit_code()
 

@@ -38,3 +38,18 @@ def test_demo_plays_calls_checks_the_receiver_and_names_the_log(tmp_path: Path) 
     assert result.returncode == (1 if failed else 0)
     with DeliveryLog(db) as log:
         assert log.count() >= int(played[2]) + 290  # the played calls and the checks' requests
+
+
+def test_demo_logs_to_harness_db_when_no_db_is_given(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "harness", "demo", "--calls", "1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1", "HARNESS_DB": "env.db"},
+        timeout=180,
+        check=False,
+    )
+    assert "delivery log: env.db" in result.stdout, result.stdout + result.stderr
+    assert (tmp_path / "env.db").is_file()
+    assert not (tmp_path / ".harness").exists()
