@@ -64,7 +64,6 @@ async def list_deliveries(request: web.Request) -> web.Response:
     """Deliveries, newest first; filters ``call_id``, ``event_type``, ``ok``, ``limit``, ``offset``."""
     query = request.query
     server = server_of(request)
-    server.log.flush()
     deliveries = server.log.list_deliveries(
         call_id=query.get("call_id") or None,
         event_type=query.get("event_type") or None,
@@ -79,7 +78,6 @@ async def list_deliveries(request: web.Request) -> web.Response:
 async def get_delivery(request: web.Request) -> web.Response:
     """One delivery with every attempt."""
     server = server_of(request)
-    server.log.flush()
     try:
         delivery = server.log.get_delivery(request.match_info["delivery_id"])
     except HarnessError as exc:
