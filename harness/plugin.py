@@ -357,10 +357,6 @@ def cartesia_serve() -> Iterator[Callable[..., str]]:
             server.stop()
 
 
-def _listed(names: tuple[str, ...] | None) -> list[str] | None:
-    return list(names) if names else None
-
-
 class ContractRunner:
     """Runs contract checks from a test and fails it with a readable report."""
 
@@ -396,7 +392,8 @@ class ContractRunner:
             or self.marker.get("checks")
             or (list(self.settings.checks) if self.settings.checks else None),
             exclude=exclude or self.marker.get("exclude"),
-            latency_budget=latency_budget or self.marker.get("latency_budget") or self.settings.latency_budget,
+            # The fixture already put a marker's latency_budget into settings.
+            latency_budget=latency_budget or self.settings.latency_budget,
             seed=int(self.marker.get("seed", self.settings.seed)),
         )
         if report.exit_code(strict=strict) != 0:
