@@ -42,12 +42,14 @@ def verify_secret(provided: str | None, secret: str | Sequence[str]) -> bool:
     if not isinstance(provided, str) or not provided:
         return False
     candidates = [secret] if isinstance(secret, str) else list(secret)
-    provided_bytes = provided.encode()
+    # A header of bytes that are not UTF-8 reaches aiohttp handlers as surrogate escapes; "surrogatepass"
+    # encodes any string without raising, and equal bytes still mean equal strings.
+    provided_bytes = provided.encode("utf-8", "surrogatepass")
     matched = False
     for candidate in candidates:
         if isinstance(candidate, str) and candidate:
             # No early exit: which secret matched (or that none did) must not show in the timing.
-            matched |= hmac.compare_digest(provided_bytes, candidate.encode())
+            matched |= hmac.compare_digest(provided_bytes, candidate.encode("utf-8", "surrogatepass"))
     return matched
 
 

@@ -68,6 +68,22 @@ async def test_bad_secrets_get_401_and_no_side_effect(reference_receiver: AppSer
     assert await processed(reference_receiver) == []
 
 
+async def test_a_secret_header_that_is_not_utf8_gets_401(reference_receiver: AppServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", reference_receiver.port)
+    try:
+        writer.write(
+            b"POST /webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Webhook-Secret: \xff\xfe\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:80]
+    assert await processed(reference_receiver) == []
+
+
 async def test_malformed_json_is_400(reference_receiver: AppServer) -> None:
     status, answer = await post(reference_receiver, b'{"type": "call_started",', {"X-Webhook-Secret": SECRET})
     assert status == 400

@@ -57,6 +57,13 @@ def test_unset_secret_fails_closed(configured: str | list[str]) -> None:
     assert not verify_secret("anything", configured)
 
 
+@pytest.mark.parametrize("provided", ["\udcff\udcfe", "\ud800", "s3cret\udcff"])
+def test_a_header_that_is_not_valid_text_is_rejected_without_raising(provided: str) -> None:
+    # aiohttp hands over the bytes of a non-UTF-8 header as surrogate escapes.
+    assert not verify_secret(provided, "s3cret")
+    assert not verify_secret(provided, ["other", "s3cret"])
+
+
 def test_non_string_header_is_rejected() -> None:
     assert not verify_secret(123, "123")  # type: ignore[arg-type]  # what an untyped caller could pass
 
