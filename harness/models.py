@@ -396,6 +396,8 @@ def parse_event(data: bytes | str | Mapping[str, Any]) -> Event:
             raise PayloadError(f"payload is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
         except UnicodeDecodeError as exc:
             raise PayloadError(f"payload is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+        except RecursionError as exc:  # valid JSON, but nested beyond what the parser can recurse into
+            raise PayloadError("payload is nested too deeply to parse (arrays or objects ~1000 levels deep)") from exc
     if not isinstance(data, Mapping):
         raise PayloadError(f"payload must be a JSON object, got {_json_type_name(data)}")
     event_type = data.get("type")

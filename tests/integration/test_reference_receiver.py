@@ -91,6 +91,13 @@ async def test_malformed_json_is_400(reference_receiver: AppServer) -> None:
     assert await processed(reference_receiver) == []
 
 
+async def test_json_nested_too_deeply_is_400(reference_receiver: AppServer) -> None:
+    nested = b'{"type": "call_turn", "call_id": "ac_deep", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, answer = await post(reference_receiver, nested, {"X-Webhook-Secret": SECRET})
+    assert status == 400
+    assert "nested too deeply" in answer["error"]
+
+
 async def test_unknown_type_is_200(reference_receiver: AppServer) -> None:
     status, _ = await post(reference_receiver, body("unknown_event_type"), {"X-Webhook-Secret": SECRET})
     assert status == 200

@@ -179,6 +179,7 @@ def test_constructed_event_dumps_its_type() -> None:
     [
         (b"{not json", "not valid JSON"),
         (b"\xff\xfe\x00", "payload is not"),
+        (b'{"type": "x", "a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "payload is nested too deeply"),
         (b"[1, 2]", "must be a JSON object, got an array"),
         (b'"call_started"', "must be a JSON object, got the string"),
         (b"{}", 'field "type": required'),
