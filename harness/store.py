@@ -407,8 +407,7 @@ class DeliveryLog:
         offset: int = 0,
     ) -> list[StoredDelivery]:
         """Deliveries matching every filter given, newest first, with their attempts."""
-        if limit < 0 or offset < 0:
-            raise ConfigError(f"limit {limit}, offset {offset}: expected numbers >= 0")
+        _check_page(limit, offset)
         conditions: list[str] = []
         parameters: list[Any] = []
         for column, value in (("call_id", call_id), ("event_type", event_type)):
@@ -435,6 +434,7 @@ class DeliveryLog:
 
     def list_calls(self, *, limit: int = 100, offset: int = 0) -> list[StoredCall]:
         """Logged calls, newest first."""
+        _check_page(limit, offset)
         with self._reading() as connection:
             rows = connection.execute(
                 "SELECT id, agent_id, scenario, events, created_at FROM calls"
@@ -479,6 +479,12 @@ class DeliveryLog:
     def _check_open(self) -> None:
         if self._closed:
             raise DeliveryError(f"delivery log {self._description} is closed; open a new DeliveryLog to use it")
+
+
+def _check_page(limit: int, offset: int) -> None:
+    # SQLite reads a negative LIMIT as "no limit" and would return everything.
+    if limit < 0 or offset < 0:
+        raise ConfigError(f"limit {limit}, offset {offset}: expected numbers >= 0")
 
 
 def _attempt_from_row(row: Sequence[Any]) -> Attempt:

@@ -160,6 +160,14 @@ def test_record_call_is_listed(log: DeliveryLog) -> None:
     assert (call.id, call.agent_id, call.scenario, call.events) == ("ac_1", "agent_x", "burst", 12)
 
 
+@pytest.mark.parametrize(("limit", "offset"), [(-1, 0), (10, -1)])
+def test_a_negative_page_is_refused_for_calls_as_for_deliveries(log: DeliveryLog, limit: int, offset: int) -> None:
+    log.record_call("ac_1", agent_id=None, scenario=None, events=1)
+    for listing in (log.list_calls, log.list_deliveries):
+        with pytest.raises(ConfigError, match=f"limit {limit}, offset {offset}: expected numbers >= 0"):
+            listing(limit=limit, offset=offset)
+
+
 def test_flush_commits_for_other_connections(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "log.db"  # the parent directory is created
     log = DeliveryLog(path)
