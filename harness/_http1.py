@@ -511,6 +511,13 @@ def tls_context(*, verify: bool = True, ca_file: str | None = None) -> ssl.SSLCo
     return context
 
 
+def custom_tls_context(*, verify: bool, ca_file: str | None) -> ssl.SSLContext | None:
+    """:func:`tls_context` when the options differ from the defaults, else None: the system's CAs, as usual."""
+    if verify and ca_file is None:
+        return None
+    return tls_context(verify=verify, ca_file=ca_file)
+
+
 def _request_bytes(target: Target, headers: Mapping[str, str], body: bytes, user_agent: str) -> bytes:
     head, complete = _request_head(target, tuple(headers.items()), user_agent)
     if complete:  # the caller gave its own Content-Length

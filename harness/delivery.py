@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
-from harness._http1 import ConnectionPool, HTTPFailure, Target, tls_context
+from harness._http1 import ConnectionPool, HTTPFailure, Target, custom_tls_context
 from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent
 
 __all__ = [
@@ -185,10 +185,7 @@ class Deliverer:
         self.recorder = recorder
         self._pool: ConnectionPool | None = None
         # Built now so a bad CA file is a ConfigError here, not a failed attempt per event; None: the default.
-        custom_tls = self.settings.tls_ca_file is not None or not self.settings.tls_verify
-        self._tls = (
-            tls_context(verify=self.settings.tls_verify, ca_file=self.settings.tls_ca_file) if custom_tls else None
-        )
+        self._tls = custom_tls_context(verify=self.settings.tls_verify, ca_file=self.settings.tls_ca_file)
         self._slots = asyncio.Semaphore(self.settings.concurrency)
 
     async def __aenter__(self) -> Deliverer:

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from harness._http1 import tls_context
+from harness._http1 import custom_tls_context
 from harness._loop import LoopThread
 from harness._net import address_of, require_http_url, unreachable_reason
 from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe, mask_secret_in
@@ -126,10 +126,7 @@ async def arun_checks(
         )
         probe_client: Probe | None = None
         if probe is not None:
-            custom_tls = tls_ca_file is not None or not tls_verify
-            connector = aiohttp.TCPConnector(
-                ssl=tls_context(verify=tls_verify, ca_file=tls_ca_file) if custom_tls else True
-            )
+            connector = aiohttp.TCPConnector(ssl=custom_tls_context(verify=tls_verify, ca_file=tls_ca_file) or True)
             session = await stack.enter_async_context(
                 aiohttp.ClientSession(
                     connector=connector,
