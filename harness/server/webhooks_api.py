@@ -6,6 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from harness._net import require_http_url
+from harness.errors import ConfigError
 from harness.server._http import fail, json_response, server_of
 from harness.server.state import now
 
@@ -33,11 +35,21 @@ def _string(data: dict[str, Any], key: str, *, required: bool) -> str | None:
     return value
 
 
+def _url(data: dict[str, Any], *, required: bool) -> str | None:
+    url = _string(data, "url", required=required)
+    if url is not None:
+        try:
+            require_http_url(url, '"url"')
+        except ConfigError as exc:  # refused now, rather than failing every delivery to it
+            fail(400, "Invalid url", f"{exc}.")
+    return url
+
+
 @routes.post("/agents/webhooks")
 async def create_webhook(request: web.Request) -> web.Response:
     """``POST /agents/webhooks`` ``{display_name, url, secret}``: register a receiver."""
     data = await _json_object(request)
-    url = _string(data, "url", required=True)
+    url = _url(data, required=True)
     assert url is not None
     secret = _string(data, "secret", required=False)
     name = _string(data, "display_name", required=False) or ""
@@ -73,7 +85,7 @@ async def update_webhook(request: web.Request) -> web.Response:
     if hook is None:
         fail(404, "Webhook not found", f"No webhook with id {webhook_id!r}.")
     data = await _json_object(request)
-    hook.url = _string(data, "url", required=False) or hook.url
+    hook.url = _url(data, required=False) or hook.url
     hook.secret = _string(data, "secret", required=False) or hook.secret
     if "display_name" in data:
         hook.display_name = _string(data, "display_name", required=False) or ""

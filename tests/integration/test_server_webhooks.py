@@ -64,5 +64,17 @@ async def test_bad_webhook_requests_get_400() -> None:
         assert "url" in body["description"]
         status, _ = await call(http, "POST", server.url + "/agents/webhooks", data=b"not json")
         assert status == 400
+        for url in ("ftp://127.0.0.1/x", "http://127.0.0.1:99999/x"):
+            status, body = await call(http, "POST", server.url + "/agents/webhooks", json={"url": url})
+            assert (status, body["message"]) == (400, "Invalid url")
+            assert url in body["description"]
+        created = {"url": "http://127.0.0.1:1/webhooks", "secret": "x"}
+        status, hook = await call(http, "POST", server.url + "/agents/webhooks", json=created)
+        assert status == 200
+        patched = server.url + "/agents/webhooks/" + hook["id"]
+        status, body = await call(http, "PATCH", patched, json={"url": "ftp://127.0.0.1/x"})
+        assert (status, body["message"]) == (400, "Invalid url")
+        _, unchanged = await call(http, "GET", patched)
+        assert unchanged["url"] == created["url"]
         async with http.get(server.url + "/agents/webhooks") as response:
             assert response.status == 401
