@@ -85,10 +85,14 @@ async def update_webhook(request: web.Request) -> web.Response:
     if hook is None:
         fail(404, "Webhook not found", f"No webhook with id {webhook_id!r}.")
     data = await _json_object(request)
-    hook.url = _url(data, required=False) or hook.url
-    hook.secret = _string(data, "secret", required=False) or hook.secret
+    # Every field is checked before any is changed: a 400 leaves the webhook as it was.
+    url = _url(data, required=False)
+    secret = _string(data, "secret", required=False)
+    name = _string(data, "display_name", required=False)
+    hook.url = url or hook.url
+    hook.secret = secret or hook.secret
     if "display_name" in data:
-        hook.display_name = _string(data, "display_name", required=False) or ""
+        hook.display_name = name or ""
     hook.updated_at = now()
     server.apply_webhook()
     return json_response(hook.to_json())

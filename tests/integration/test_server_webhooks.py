@@ -76,5 +76,10 @@ async def test_bad_webhook_requests_get_400() -> None:
         assert (status, body["message"]) == (400, "Invalid url")
         _, unchanged = await call(http, "GET", patched)
         assert unchanged["url"] == created["url"]
+        new_url = {"url": "http://127.0.0.1:2/webhooks", "secret": 5}
+        status, body = await call(http, "PATCH", patched, json=new_url)
+        assert (status, body["message"]) == (400, "Invalid secret")
+        _, unchanged = await call(http, "GET", patched)
+        assert unchanged["url"] == created["url"]
         async with http.get(server.url + "/agents/webhooks") as response:
             assert response.status == 401
