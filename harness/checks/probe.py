@@ -48,6 +48,8 @@ class Probe:
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ProbeError(f"state probe {self.url}: the answer is not JSON ({exc}); {_HOW}") from exc
+        except RecursionError as exc:  # json.loads recurses once per level of nesting
+            raise ProbeError(f"state probe {self.url}: the answer is nested too deeply to parse; {_HOW}") from exc
         processed = data.get("processed") if isinstance(data, dict) else None
         if not isinstance(processed, list) or not all(isinstance(entry, dict) for entry in processed):
             raise ProbeError(

@@ -33,6 +33,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
     [
         (lambda: web.Response(status=404), "answered 404, expected 200"),
         (lambda: web.Response(text="<html>", content_type="text/html"), "the answer is not JSON"),
+        (lambda: web.Response(text="[" * 100_000 + "]" * 100_000), "the answer is nested too deeply to parse"),
         (lambda: web.json_response({"events": []}), 'expected {"processed": [{...}, ...]}'),
         (lambda: web.json_response({"processed": [1, 2]}), 'expected {"processed": [{...}, ...]}'),
     ],
