@@ -9,7 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from harness.server.app import MockServer
 
-__all__ = ["SERVER", "fail", "json_response", "server_of"]
+__all__ = ["SERVER", "fail", "json_object", "json_response", "server_of"]
 
 SERVER: web.AppKey[MockServer] = web.AppKey("harness_mock_server")
 
@@ -22,6 +22,19 @@ def server_of(request: web.Request) -> MockServer:
 def json_response(data: Any, *, status: int = 200) -> web.Response:
     """A JSON response with the platform's content type."""
     return web.json_response(data, status=status)
+
+
+async def json_object(request: web.Request, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request body as a JSON object, else a 400; ``empty`` (when given) stands for a request without a body."""
+    if empty is not None and not request.can_read_body:
+        return empty
+    try:
+        data = await request.json()
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply for the parser
+        fail(400, "Invalid JSON", "The request body must be a JSON object.")
+    if not isinstance(data, dict):
+        fail(400, "Invalid JSON", "The request body must be a JSON object.")
+    return data
 
 
 def fail(status: int, message: str, description: str) -> NoReturn:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from harness.errors import HarnessError
 from harness.scenarios import list_scenarios
-from harness.server._http import fail, json_response, server_of
+from harness.server._http import fail, json_object, json_response, server_of
 
 __all__ = ["routes"]
 
@@ -21,12 +19,7 @@ async def start_calls(request: web.Request) -> web.Response:
 
     Answers at once with ``{"call_ids": [...]}``; the deliveries go out in the background.
     """
-    try:
-        data: Any = await request.json() if request.can_read_body else {}
-    except ValueError:
-        fail(400, "Invalid JSON", "The request body must be a JSON object.")
-    if not isinstance(data, dict):
-        fail(400, "Invalid JSON", "The request body must be a JSON object.")
+    data = await json_object(request, empty={})
     scenario = data.pop("scenario", None)
     if scenario is not None and not isinstance(scenario, str):
         fail(400, "Invalid scenario", '"scenario" must be the name of a bundled scenario or a path to a .toml file.')

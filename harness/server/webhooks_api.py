@@ -8,22 +8,12 @@ from aiohttp import web
 
 from harness._net import require_http_url
 from harness.errors import ConfigError
-from harness.server._http import fail, json_response, server_of
+from harness.server._http import fail, json_object, json_response, server_of
 from harness.server.state import now
 
 __all__ = ["routes"]
 
 routes = web.RouteTableDef()
-
-
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except ValueError:
-        fail(400, "Invalid JSON", "The request body must be a JSON object.")
-    if not isinstance(data, dict):
-        fail(400, "Invalid JSON", "The request body must be a JSON object.")
-    return data
 
 
 def _string(data: dict[str, Any], key: str, *, required: bool) -> str | None:
@@ -48,7 +38,7 @@ def _url(data: dict[str, Any], *, required: bool) -> str | None:
 @routes.post("/agents/webhooks")
 async def create_webhook(request: web.Request) -> web.Response:
     """``POST /agents/webhooks`` ``{display_name, url, secret}``: register a receiver."""
-    data = await _json_object(request)
+    data = await json_object(request)
     url = _url(data, required=True)
     assert url is not None
     secret = _string(data, "secret", required=False)
@@ -84,7 +74,7 @@ async def update_webhook(request: web.Request) -> web.Response:
     hook = server.webhooks.get(webhook_id)
     if hook is None:
         fail(404, "Webhook not found", f"No webhook with id {webhook_id!r}.")
-    data = await _json_object(request)
+    data = await json_object(request)
     # Every field is checked before any is changed: a 400 leaves the webhook as it was.
     url = _url(data, required=False)
     secret = _string(data, "secret", required=False)

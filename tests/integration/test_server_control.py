@@ -79,6 +79,15 @@ async def test_bad_requests_get_400_with_the_reason(
     assert expected in body["description"]
 
 
+@pytest.mark.parametrize("body", [b"not json", b"[1]", b"[" * 100_000 + b"]" * 100_000])
+async def test_a_body_that_is_not_a_json_object_gets_400_and_no_server_error(
+    server: MockServer, http: aiohttp.ClientSession, body: bytes
+) -> None:
+    status, answer = await call(http, "POST", server.url + "/_harness/calls", data=body)
+    assert (status, answer["message"]) == (400, "Invalid JSON")
+    assert server.errors == []
+
+
 async def test_deliveries_are_listed_filtered_and_shown_with_attempts(
     server: MockServer, http: aiohttp.ClientSession
 ) -> None:

@@ -64,6 +64,10 @@ async def test_bad_webhook_requests_get_400() -> None:
         assert "url" in body["description"]
         status, _ = await call(http, "POST", server.url + "/agents/webhooks", data=b"not json")
         assert status == 400
+        nested = b"[" * 100_000 + b"]" * 100_000
+        status, body = await call(http, "POST", server.url + "/agents/webhooks", data=nested)
+        assert (status, body["message"]) == (400, "Invalid JSON")
+        assert server.errors == []
         for url in ("ftp://127.0.0.1/x", "http://127.0.0.1:99999/x"):
             status, body = await call(http, "POST", server.url + "/agents/webhooks", json={"url": url})
             assert (status, body["message"]) == (400, "Invalid url")
