@@ -92,6 +92,9 @@ CONNECTION_TYPES = ("websocket", "phone")  # "phone" is assumed
 TELEPHONY_ACCOUNT_TYPES = ("cartesia", "twilio", "sip_trunk")
 DEPLOYMENT_REGIONS = ("US", "EU", "APAC")
 BUILTIN_METRICS = ("agent_turn_ms", "llm_first_chunk_ms", "llm_first_text_ms")
+# Real payloads nest under 10 levels (plus what users put in metadata); pydantic cannot write back
+# beyond about 250, so anything deeper could not round-trip.
+MAX_NESTING = 200
 
 
 def _number(value: Any) -> int | float:
@@ -400,6 +403,11 @@ def parse_event(data: bytes | str | Mapping[str, Any]) -> Event:
             raise PayloadError("payload is nested too deeply to parse (arrays or objects ~1000 levels deep)") from exc
     if not isinstance(data, Mapping):
         raise PayloadError(f"payload must be a JSON object, got {_json_type_name(data)}")
+    if _nesting_exceeds(data, MAX_NESTING):
+        raise PayloadError(
+            f"payload is nested more than {MAX_NESTING} levels deep; no webhook payload is, and it could not be "
+            "written back out"
+        )
     event_type = data.get("type")
     if event_type is None:
         raise PayloadError('field "type": required, but the payload has no "type" (expected e.g. "call_started")')
@@ -411,6 +419,25 @@ def parse_event(data: bytes | str | Mapping[str, Any]) -> Event:
     except ValidationError as exc:
         raise PayloadError(_describe_validation_error(event_type, exc)) from exc
     return event  # type: ignore[return-value]  # cls is one of Event's members
+
+
+def _nesting_exceeds(data: Any, limit: int) -> bool:
+    """True when objects/arrays in ``data`` nest deeper than ``limit`` levels (``data`` itself is level 1).
+
+    Level by level and containers only: no recursion to exhaust, and scalars are never visited twice.
+    """
+    level = [data]
+    depth = 1
+    while level:
+        if depth > limit:
+            return True
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if isinstance(value, Mapping) else value
+            below += [child for child in children if isinstance(child, dict | list)]
+        level = below
+        depth += 1
+    return False
 
 
 def _describe_validation_error(event_type: str, exc: ValidationError) -> str:

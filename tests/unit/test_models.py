@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -214,3 +215,32 @@ def test_validation_error_is_chained() -> None:
     with pytest.raises(PayloadError) as info:
         parse_event({"type": "call_turn", "turn": []})
     assert info.value.__cause__ is not None
+
+
+def _nested_payload(levels: int) -> dict[str, Any]:
+    """A call_started whose total nesting is exactly ``levels`` (the payload object is level 1)."""
+    deep: Any = []
+    for _ in range(levels - 4):  # the payload, "call" and "metadata" are levels 1-3; the innermost [] is the last
+        deep = [deep]
+    return {"type": "call_started", "call": {"metadata": {"deep": deep}}}
+
+
+def test_nesting_up_to_the_limit_round_trips() -> None:
+    from harness.models import MAX_NESTING
+
+    source = _nested_payload(MAX_NESTING)
+    assert json.loads(parse_event(json.dumps(source)).to_json()) == source
+
+
+def test_one_level_past_the_limit_is_a_payload_error() -> None:
+    from harness.models import MAX_NESTING
+
+    with pytest.raises(PayloadError, match=f"nested more than {MAX_NESTING} levels"):
+        parse_event(_nested_payload(MAX_NESTING + 1))
+
+
+@pytest.mark.parametrize("depth", [260, 2000])
+def test_nesting_beyond_the_limit_is_a_payload_error(depth: int) -> None:
+    payload = '{"type": "ping", "x": ' + "[" * depth + "]" * depth + "}"
+    with pytest.raises(PayloadError, match="nested"):
+        parse_event(payload)
