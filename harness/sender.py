@@ -7,6 +7,7 @@ server, with no server to run.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
@@ -41,6 +42,8 @@ class WebhookSender:
         self.settings = settings or DeliverySettings()
         self.recorder = recorder
         self._deliverers: dict[tuple[str, str | None], Deliverer] = {}
+        # Tests may send from several threads; each target must still get exactly one pool.
+        self._deliverers_lock = threading.Lock()
         self._thread = LoopThread(name="harness-sender")
 
     def _deliverer(self, url: str | None, secret: str | None) -> Deliverer:
@@ -48,10 +51,11 @@ class WebhookSender:
         if target is None:
             raise ValueError("no URL: pass url= to send() or to WebhookSender()")
         key = (target, secret if secret is not None else self.secret)
-        if key not in self._deliverers:
-            # One connection pool per target, as the delivery engine is designed to be used.
-            self._deliverers[key] = Deliverer(target, key[1], settings=self.settings, recorder=self.recorder)
-        return self._deliverers[key]
+        with self._deliverers_lock:
+            if key not in self._deliverers:
+                # One connection pool per target, as the delivery engine is designed to be used.
+                self._deliverers[key] = Deliverer(target, key[1], settings=self.settings, recorder=self.recorder)
+            return self._deliverers[key]
 
     async def _send_call(self, deliverer: Deliverer, events: list[BaseEvent | bytes]) -> list[Delivery]:
         return [await deliverer.deliver(event) for event in events]
@@ -97,7 +101,8 @@ class WebhookSender:
 
     def close(self) -> None:
         """Close every connection pool and the background loop; idempotent."""
-        deliverers, self._deliverers = list(self._deliverers.values()), {}
+        with self._deliverers_lock:
+            deliverers, self._deliverers = list(self._deliverers.values()), {}
 
         async def close_all() -> None:
             for deliverer in deliverers:

@@ -53,3 +53,23 @@ def test_blocking_send_from_sync_code() -> None:
 def test_send_without_url_is_a_clear_error(sender: WebhookSender) -> None:
     with pytest.raises(ValueError, match="no URL"):
         sender.send(b"{}")
+
+
+def test_threads_sending_to_a_new_target_share_one_pool() -> None:
+    import threading
+
+    with WebhookSender(secret=SECRET) as sender:
+        start = threading.Barrier(8)
+        pools = []
+
+        def first_use() -> None:
+            start.wait()
+            pools.append(sender._deliverer("http://127.0.0.1:9/webhooks", None))
+
+        threads = [threading.Thread(target=first_use) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        assert len(pools) == 8
+        assert len({id(pool) for pool in pools}) == 1
