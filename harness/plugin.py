@@ -380,6 +380,7 @@ class ContractRunner:
         """Run the checks against ``url`` (default: the target); fail the test if any check failed."""
         __tracebackhide__ = True
         from harness.checks import run_checks
+        from harness.store import DEFAULT_DB_PATH
 
         target = url or self.target
         if not target:
@@ -395,6 +396,8 @@ class ContractRunner:
             # The fixture already put a marker's latency_budget into settings.
             latency_budget=latency_budget or self.settings.latency_budget,
             seed=int(self.marker.get("seed", self.settings.seed)),
+            # Logged like the contract items, so every reproduction can offer `harness replay <id>`.
+            db=self.settings.db or DEFAULT_DB_PATH,
         )
         if report.exit_code(strict=strict) != 0:
             pytest.fail(report.render_terminal(color=False), pytrace=False)

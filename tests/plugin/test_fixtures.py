@@ -217,3 +217,33 @@ def test_hypothesis_test_written_as_a_user_would(inner: pytest.Pytester) -> None
         """
     )
     inner.runpytest().assert_outcomes(passed=1)
+
+
+def test_contract_fixture_failures_offer_a_replay_from_the_log(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+        from aiohttp import web
+
+        def crashes_on_unknown_types(secret):
+            async def receive(request):
+                if request.headers.get("X-Webhook-Secret") != secret:
+                    return web.json_response({}, status=401)
+                event = await request.json()
+                if event["type"] not in ("call_started", "call_turn", "call_completed", "call_failed",
+                                         "post_call_analysis"):
+                    raise web.HTTPInternalServerError()
+                return web.json_response({})
+
+            app = web.Application()
+            app.router.add_post("/webhooks", receive)
+            return app
+
+        @pytest.mark.cartesia(checks=["tolerates_unknown_event_type"])
+        def test_unknown_types(cartesia_contract, cartesia_serve, cartesia_secret):
+            cartesia_contract(cartesia_serve(crashes_on_unknown_types(cartesia_secret)) + "/webhooks")
+        """
+    )
+    result = inner.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*FAIL  tolerates_unknown_event_type*", "*harness replay dlv_*"])
