@@ -13,13 +13,14 @@ Only a crash of the machine itself may lose the last transactions (``synchronous
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 from harness.delivery import Attempt, Delivery
 from harness.errors import ConfigError, DeliveryError
 
-__all__ = ["DEFAULT_DB_PATH", "MEMORY", "DeliveryLog", "StoredCall", "StoredDelivery"]
+__all__ = ["DEFAULT_DB_PATH", "MEMORY", "CallState", "DeliveryLog", "StoredCall", "StoredDelivery"]
 
 DEFAULT_DB_PATH = Path(".harness") / "deliveries.db"
 MEMORY = ":memory:"
@@ -112,6 +113,31 @@ _UPSERT_CALL = _Statement("INSERT OR REPLACE INTO calls VALUES {values}", 5)
 _CHUNKS = (64, 16, 4, 1)
 _DELIVERY_COLUMNS = "id, url, event_type, call_id, body, created_at, ok, replay_of"
 
+# Added for the web console, additively: a log written by an older harness gains them when opened, and an
+# older harness ignores them. ``call_states`` holds each call's state as the Calls API last showed it, so
+# calls the Calls API has forgotten (it keeps the last ``max_calls``) still list with their status.
+_CONSOLE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS call_states (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    agent_name TEXT,
+    start_time TEXT,
+    end_time TEXT,
+    end_reason TEXT,
+    deployment_id TEXT,
+    deployment_version_id TEXT,
+    deployment_region TEXT,
+    turns INTEGER NOT NULL,
+    duration REAL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_created ON calls (created_at);
+CREATE INDEX IF NOT EXISTS call_states_deployment ON call_states (deployment_id);
+-- Only failed deliveries are in it, so a successful delivery costs it nothing to write.
+CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (call_id) WHERE ok = 0;
+"""
+_UPSERT_CALL_STATE = _Statement("INSERT OR REPLACE INTO call_states VALUES {values}", 12)
+
 
 @dataclass
 class StoredDelivery:
@@ -151,6 +177,24 @@ class StoredCall:
     scenario: str | None
     events: int
     created_at: float
+
+
+@dataclass(frozen=True)
+class CallState:
+    """A call as the Calls API showed it at its last status change (created, started, completed, failed)."""
+
+    id: str
+    status: str
+    agent_name: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    end_reason: str | None = None
+    deployment_id: str | None = None
+    deployment_version_id: str | None = None
+    deployment_region: str | None = None
+    turns: int = 0
+    duration: float | None = None
+    updated_at: float = field(default_factory=time.time)
 
 
 def _text(data: bytes) -> str:
@@ -363,6 +407,12 @@ class DeliveryLog:
         self._check_open()
         self._writer.submit([(_UPSERT_CALL, (call_id, agent_id, scenario, events, time.time()))])
 
+    def record_call_state(self, state: CallState) -> None:
+        """Queue a call's current state, replacing the last one recorded (the console lists calls from these)."""
+        self._check_open()
+        row = tuple(getattr(state, column.name) for column in dataclasses.fields(state))
+        self._writer.submit([(_UPSERT_CALL_STATE, row)])
+
     def flush(self) -> None:
         """Return once everything recorded so far is committed; raises DeliveryError if writing failed."""
         self._check_open()
@@ -383,6 +433,7 @@ class DeliveryLog:
             self._connection.execute("DELETE FROM attempts")
             self._connection.execute("DELETE FROM deliveries")
             self._connection.execute("DELETE FROM calls")
+            self._connection.execute("DELETE FROM call_states")
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -442,6 +493,17 @@ class DeliveryLog:
                 (limit, offset),
             ).fetchall()
         return [StoredCall(*row) for row in rows]
+
+    def query(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only ``SELECT`` over the log's tables, seeing everything recorded before it.
+
+        For views of the log that the methods above do not offer (the web console's lists); the schema is
+        the one created in this module. ConfigError for anything but a SELECT.
+        """
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise ConfigError("DeliveryLog.query runs SELECT statements only")
+        with self._reading() as connection:
+            return [tuple(row) for row in connection.execute(sql, parameters)]
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -536,6 +598,7 @@ def _connect(path: str | Path) -> sqlite3.Connection:
             raise ConfigError(message)
         with connection:
             connection.executescript(_SCHEMA)
+            connection.executescript(_CONSOLE_SCHEMA)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.Error as exc:
         connection.close()

@@ -7,13 +7,14 @@ transcript grows turn by turn, and it is ``completed``/``failed`` when its end e
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from harness.models import BaseEvent, CallCompleted, CallFailed, CallTurn, PostCallAnalysis, Timestamp
 
-__all__ = ["CallRecord", "CallsState", "Webhook", "WebhookRegistry", "now"]
+__all__ = ["CallListener", "CallRecord", "CallsState", "Webhook", "WebhookRegistry", "now"]
 
 
 def now() -> str:
@@ -65,16 +66,23 @@ class CallRecord:
         return max((float(e) for e in ends if isinstance(e, int | float)), default=0.0)
 
 
+# Called with a call that was created or advanced, and its status before (None when it was just created).
+CallListener = Callable[["CallRecord", str | None], None]
+
+
 class CallsState:
     """The calls the server knows, in creation order; the oldest ended ones are forgotten past ``max_calls``.
 
     The cap keeps a long-running server's memory bounded; the delivery log keeps every delivery anyway.
+    ``listeners`` are told of every change (the web console follows calls with them); they must be cheap
+    and must not raise, as they run inside the delivery loop.
     """
 
     def __init__(self, *, max_calls: int = 1000) -> None:
         self._calls: dict[str, CallRecord] = {}
         self._sequence = 0
         self.max_calls = max_calls
+        self.listeners: list[CallListener] = []
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -94,6 +102,8 @@ class CallsState:
         self._calls[call_id] = record
         if len(self._calls) > self.max_calls:
             self._forget_oldest_ended()
+        for listener in self.listeners:
+            listener(record, None)
         return record
 
     def _forget_oldest_ended(self) -> None:
@@ -109,6 +119,7 @@ class CallsState:
     def apply(self, call_id: str, event: BaseEvent) -> None:
         """Advance the call's state now that ``event`` went out (or was deliberately dropped)."""
         record = self._calls.get(call_id) or self.create(call_id, event.agent_id)
+        before = record.status
         record.updated_at = now()
         stamp = str(event.timestamp) if event.timestamp is not None else None
         wire = event.to_wire()
@@ -143,6 +154,8 @@ class CallsState:
             record.logs.append(f"{stamp} post-call analysis ready")
         else:
             record.logs.append(f"{stamp} {event.type}")
+        for listener in self.listeners:
+            listener(record, before)
 
 
 def _turn_log(turn: dict[str, Any], stamp: str | None) -> str:
