@@ -65,6 +65,7 @@ async def _serve(config: ServerConfig, scenarios: list[str]) -> int:
         hook = server.webhooks.active
         target = f"delivering to {hook.url}" if hook else "no webhook yet (pass --to URL or POST /agents/webhooks)"
         print(f"mock Cartesia server: {server.url}  ({target}; log: {config.db_path})", flush=True)
+        print(f"web console: {server.url}/", flush=True)
         for name in scenarios:
             call_ids = await server.start_calls(name)
             print(f"started scenario {name}: {len(call_ids)} calls", flush=True)

@@ -18,6 +18,7 @@ from harness.scenarios import Plan, PlannedCall, PlannedDelivery, Scenario, load
 from harness.server import calls_api, control, webhooks_api
 from harness.server._http import SERVER
 from harness.server.config import ServerConfig
+from harness.server.console import setup_console
 from harness.server.state import CallsState, Webhook, WebhookRegistry, now
 from harness.serving import AppServer
 from harness.store import DeliveryLog
@@ -99,6 +100,7 @@ class MockServer:
         app.add_routes(control.routes)
         app.add_routes(calls_api.routes)
         app.add_routes(webhooks_api.routes)
+        setup_console(app, self)  # the web console at "/"
         http = AppServer(app, host=self.config.host, port=self.config.port)
         try:
             await http.start()
