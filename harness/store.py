@@ -19,6 +19,7 @@ import json
 import sqlite3
 import threading
 import time
+import urllib.parse
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -346,6 +347,10 @@ class DeliveryLog:
         self._lock = threading.Lock()
         self._writer = _Writer(self._connection, self._lock, self._description)
         self._closed = False
+        # query()'s own read-only connection to a file log, opened on first use.
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
+        self._reader_finalizer: weakref.finalize[Any, Any] | None = None
         # Commit what is queued even if the owner forgets close(), including at interpreter exit.
         self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._connection)
 
@@ -423,6 +428,9 @@ class DeliveryLog:
         if self._closed:
             return
         self._closed = True
+        with self._reader_lock:  # a query in another thread finishes first
+            if self._reader_finalizer is not None:
+                self._reader_finalizer()
         self._finalizer()
         self._writer._raise_failure()
 
@@ -494,16 +502,36 @@ class DeliveryLog:
             ).fetchall()
         return [StoredCall(*row) for row in rows]
 
-    def query(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
-        """Rows of a read-only ``SELECT`` over the log's tables, seeing everything recorded before it.
+    def query(
+        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = (), *, fresh: bool = True
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a read-only ``SELECT`` over the log's tables (the schema created in this module).
 
-        For views of the log that the methods above do not offer (the web console's lists); the schema is
-        the one created in this module. ConfigError for anything but a SELECT.
+        For views of the log that the methods above do not offer (the web console's lists). With ``fresh``
+        it sees everything recorded before it; without, what the writer has committed (at most a few ms
+        behind), without waiting for it. A file log is read through a connection of its own, so a read
+        never waits for a write either. ConfigError for anything but a SELECT.
         """
         if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
             raise ConfigError("DeliveryLog.query runs SELECT statements only")
-        with self._reading() as connection:
+        if fresh:
+            self.flush()
+        with self._snapshot() as connection:
             return [tuple(row) for row in connection.execute(sql, parameters)]
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        self._check_open()
+        if not isinstance(self.path, Path):  # ":memory:" exists in the writer's connection only
+            with self._lock:
+                yield self._connection
+            return
+        with self._reader_lock:
+            if self._reader is None:
+                uri = "file:" + urllib.parse.quote(str(self.path.resolve())) + "?mode=ro"
+                self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                self._reader_finalizer = weakref.finalize(self, self._reader.close)
+            yield self._reader
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import jinja2
 from aiohttp import web
@@ -17,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CONSOLE", "Console", "console_of"]
 
+T = TypeVar("T")
+
 
 class Console:
     """One server's console: the live broadcaster, the contract check runs, the CSRF token of its forms."""
@@ -26,9 +31,26 @@ class Console:
         self.started_at = time.time()  # calls logged before this and never ended were stopped with their server
         # Forms and fetch() calls carry it; a page on another site cannot read it, so cannot forge them.
         self.csrf_token = secrets.token_urlsafe(32)
-        self.broadcaster = Broadcaster(on_error=server.record_error)
+        self._cpu = 0.0
+        self._cpu_lock = threading.Lock()
+        self.broadcaster = Broadcaster(
+            on_error=server.record_error, cpu=lambda: self._cpu, before_flush=lambda: self.offload(server.log.flush)
+        )
         self.checks = CheckRuns(on_change=lambda: self.broadcaster.publish("test"), on_error=server.record_error)
         self.env: jinja2.Environment | None = None  # set by setup_console
+
+    async def offload(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function`` (a log read, a template render) in a worker thread, counting the CPU time it takes."""
+
+        def measured() -> T:
+            started = time.thread_time()
+            try:
+                return function(*args)
+            finally:
+                with self._cpu_lock:
+                    self._cpu += time.thread_time() - started
+
+        return await asyncio.to_thread(measured)
 
     def secrets(self) -> list[str]:
         """Every registered webhook's secret: masked wherever the console shows text a receiver sent."""

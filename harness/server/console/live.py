@@ -79,9 +79,19 @@ class Broadcaster:
     """Pushes re-rendered fragments of open console pages to their server-sent-event streams."""
 
     def __init__(
-        self, *, on_error: Callable[[BaseException], None], interval: float = INTERVAL, share: float = SHARE
+        self,
+        *,
+        on_error: Callable[[BaseException], None],
+        cpu: Callable[[], float] = lambda: 0.0,
+        before_flush: Callable[[], Awaitable[None]] | None = None,
+        interval: float = INTERVAL,
+        share: float = SHARE,
     ) -> None:
         self.on_error = on_error  # a view that cannot render is a bug: recorded, not swallowed
+        # CPU seconds the views' rendering has used so far (in worker threads); the budget is kept in CPU time,
+        # since a render's wall time is mostly waiting (for the log, for the GIL) while deliveries go on.
+        self.cpu = cpu
+        self.before_flush = before_flush  # once per flush that renders, before the first view (commit the log)
         self.interval = interval
         self.share = share
         self.changes = 0  # counts every change, listened to or not: a page rendered at n is stale once it moved on
@@ -93,7 +103,8 @@ class Broadcaster:
         self._next_at = 0.0
         self._closing = False
         self.flushes = 0
-        self.render_seconds = 0.0
+        self.render_seconds = 0.0  # CPU seconds spent on flushes
+        self._encoding = 0.0  # CPU seconds of this flush spent encoding payloads on the loop
 
     @property
     def subscribers(self) -> int:
@@ -162,25 +173,27 @@ class Broadcaster:
 
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = self.cpu()
+        self._encoding = 0.0
         try:
             calls, topics = self._calls, self._topics
             self._calls, self._topics = set(), set()
             by_key: dict[str, list[_Subscriber]] = {}
             for subscriber in self._subscribers:
                 by_key.setdefault(subscriber.view.key, []).append(subscriber)
-            for subscribers in by_key.values():
-                view = subscribers[0].view
-                if view.affected_by(calls, topics):
-                    payload = await self._payload(view)
-                    for subscriber in subscribers:
-                        subscriber.offer(payload)
+            affected = [subs for subs in by_key.values() if subs[0].view.affected_by(calls, topics)]
+            if affected and self.before_flush is not None:
+                await self.before_flush()
+            for subscribers in affected:
+                payload = await self._payload(subscribers[0].view)
+                for subscriber in subscribers:
+                    subscriber.offer(payload)
         finally:
-            elapsed = loop.time() - started
+            # Rendering for `spent` then resting `spent * (1 - share) / share` keeps it to `share` of the time.
+            spent = max(0.0, self.cpu() - started) + self._encoding
             self.flushes += 1
-            self.render_seconds += elapsed
-            # Rendering for `elapsed` then resting `elapsed * (1 - share) / share` keeps it to `share` of the time.
-            rest = min(MAX_DELAY, max(self.interval, elapsed * (1 - self.share) / self.share))
+            self.render_seconds += spent
+            rest = min(MAX_DELAY, max(self.interval, spent * (1 - self.share) / self.share))
             self._next_at = loop.time() + rest
             self._task = None
             if (self._calls or self._topics) and self._subscribers:
@@ -192,5 +205,8 @@ class Broadcaster:
         except Exception as exc:  # recorded; a page that cannot render must not stop the others' updates
             self.on_error(exc)
             fragments = {}
+        started = time.thread_time()
         data = json.dumps({"fragments": fragments, "since": self.changes, "at": time.time()})
-        return f"event: update\ndata: {data}\n\n".encode()
+        payload = f"event: update\ndata: {data}\n\n".encode()
+        self._encoding += time.thread_time() - started
+        return payload

@@ -6,7 +6,6 @@ state run on the loop, after them, so a page shows calls in progress as they are
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -91,14 +90,16 @@ def shown_status(row: CallRow, *, live: bool, since: float) -> str:
 
 
 async def calls_context(console: Console, filters: CallFilters, *, full: bool) -> dict[str, Any]:
-    """The calls list (``full``: with what only the whole page shows, such as the agents to filter by)."""
+    """The calls list (``full``: the whole page, with the agents to filter by; else its live part, read from
+    what the log has committed: the live flush committed it just before)."""
     log = console.server.log
 
     def read() -> tuple[list[CallRow], bool, int, list[str]]:
-        rows, more = queries.list_calls(log, filters, since=console.started_at)
-        return rows, more, queries.count_calls(log), queries.list_agents(log) if full else []
+        rows, more = queries.list_calls(log, filters, since=console.started_at, fresh=full)
+        total = queries.count_calls(log, fresh=full)
+        return rows, more, total, queries.list_agents(log) if full else []
 
-    rows, has_more, total, agents = await asyncio.to_thread(read)
+    rows, has_more, total, agents = await console.offload(read)
     for row in rows:  # calls still in the Calls API: as they are now, not as at their last status change
         record = console.server.calls.get(row.id)
         if record is not None:
@@ -153,7 +154,7 @@ async def call_context(console: Console, call_id: str, tab: str) -> dict[str, An
         deliveries = _deliveries(log, call_id) if needs_deliveries else []
         return row, deliveries
 
-    row, deliveries = await asyncio.to_thread(read)
+    row, deliveries = await console.offload(read)
     record = server.calls.get(call_id)
     call: CallPage
     if record is not None:
@@ -173,7 +174,7 @@ async def call_context(console: Console, call_id: str, tab: str) -> dict[str, An
         "tab": tab,
         "tabs": CALL_TABS,
         "turns": turn_views(call.transcript) if tab == "transcript" else [],
-        "deliveries": await asyncio.to_thread(delivery_views, deliveries, hidden) if tab == "webhooks" else [],
+        "deliveries": await console.offload(delivery_views, deliveries, hidden) if tab == "webhooks" else [],
         "max_deliveries": MAX_DELIVERIES,
         "csrf_token": console.csrf_token,
         "replayed": None,
@@ -205,7 +206,7 @@ def call_view(console: Console, call_id: str, tab: str) -> View:
 
 async def deployments_context(console: Console, page: int) -> dict[str, Any]:
     """Deployments seen in the logged calls, a page at a time."""
-    rows, has_more = await asyncio.to_thread(queries.list_deployments, console.server.log, page)
+    rows, has_more = await console.offload(queries.list_deployments, console.server.log, page)
     return {"deployments": rows, "page": page, "has_more": has_more}
 
 
@@ -275,4 +276,4 @@ def resolve_view(console: Console, key: str) -> View | None:
 async def _fragment(console: Console, template: str, context: dict[str, Any]) -> str:
     """Render a partial template off the event loop."""
     assert console.env is not None
-    return await asyncio.to_thread(console.env.get_template(template).render, context)
+    return await console.offload(console.env.get_template(template).render, context)

@@ -2,7 +2,8 @@
 
 Every query is paged (``PAGE_SIZE`` rows) and uses an index, so lists stay fast with any number of calls:
 calls newest first by ``calls_created``, failed deliveries by the partial index ``deliveries_failed``.
-These run in a worker thread: :meth:`DeliveryLog.query` waits for the log's writer to commit first.
+These run in a worker thread: :meth:`DeliveryLog.query` waits for the log's writer to commit first, unless
+told not to (live updates commit the log once per flush, then read).
 """
 
 from __future__ import annotations
@@ -110,8 +111,13 @@ class DeploymentRow:
     last_seen: float
 
 
-def list_calls(log: DeliveryLog, filters: CallFilters, *, since: float) -> tuple[list[CallRow], bool]:
-    """One page of calls matching ``filters``, newest first, and whether an older page follows."""
+def list_calls(
+    log: DeliveryLog, filters: CallFilters, *, since: float, fresh: bool = True
+) -> tuple[list[CallRow], bool]:
+    """One page of calls matching ``filters``, newest first, and whether an older page follows.
+
+    ``fresh=False`` reads what the log has committed without waiting for its writer (see DeliveryLog.query).
+    """
     conditions: list[str] = []
     parameters: dict[str, Any] = {"since": since, "limit": PAGE_SIZE + 1}
     if filters.status in STATUS_FILTERS:
@@ -130,6 +136,7 @@ def list_calls(log: DeliveryLog, filters: CallFilters, *, since: float) -> tuple
         f"SELECT {_CALL_COLUMNS} FROM calls c LEFT JOIN call_states s ON s.id = c.id {where}"
         " ORDER BY c.created_at DESC, c.rowid DESC LIMIT :limit OFFSET :offset",
         parameters,
+        fresh=fresh,
     )
     calls = [CallRow(*row) for row in rows]
     return calls[:PAGE_SIZE], len(calls) > PAGE_SIZE
@@ -143,9 +150,9 @@ def find_call(log: DeliveryLog, call_id: str) -> CallRow | None:
     return CallRow(*rows[0]) if rows else None
 
 
-def count_calls(log: DeliveryLog) -> int:
+def count_calls(log: DeliveryLog, *, fresh: bool = True) -> int:
     """Every call in the log."""
-    return int(log.query("SELECT count(*) FROM calls")[0][0])
+    return int(log.query("SELECT count(*) FROM calls", fresh=fresh)[0][0])
 
 
 def list_agents(log: DeliveryLog) -> list[str]:

@@ -176,6 +176,20 @@ async def events(request: web.Request) -> web.StreamResponse:
     return await console.broadcaster.stream(request, view, since=since)
 
 
+@routes.get("/_console/stats")
+async def stats(request: web.Request) -> web.Response:
+    """How much the live updates cost so far: open streams, flushes, seconds spent rendering (for benchmarks)."""
+    broadcaster = console_of(request).broadcaster
+    return web.json_response(
+        {
+            "subscribers": broadcaster.subscribers,
+            "changes": broadcaster.changes,
+            "flushes": broadcaster.flushes,
+            "render_seconds": round(broadcaster.render_seconds, 4),
+        }
+    )
+
+
 # -- actions -----------------------------------------------------------------------------------------
 
 
