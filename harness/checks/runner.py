@@ -17,6 +17,7 @@ import aiohttp
 from harness._http1 import custom_tls_context
 from harness._loop import LoopThread
 from harness._net import address_of, require_http_url, unreachable_reason
+from harness._redact import mask_url
 from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe, mask_secret_in
 from harness.checks.failures import CheckFailure, CheckSkipped
 from harness.checks.probe import Probe, ProbeError
@@ -145,8 +146,8 @@ async def arun_checks(
         )
     return Report(
         results=list(results),
-        target=url,
-        probe=probe,
+        target=mask_url(url, [secret]),
+        probe=None if probe is None else mask_url(probe, [secret]),
         seed=seed,
         duration=time.perf_counter() - started,
         requests=sum(len(ctx.sent) for ctx in contexts),

@@ -105,7 +105,7 @@ async def test_a_broken_probe_stops_the_run_before_any_check(reference: AppServe
     [
         ("ftp://127.0.0.1/webhooks", SECRET, {}, "target URL 'ftp://127.0.0.1/webhooks': expected an http://"),
         ("http://127.0.0.1:x/webhooks", SECRET, {}, "target URL 'http://127.0.0.1:x/webhooks': expected a port number"),
-        ("http://[::1/webhooks", SECRET, {}, "target URL 'http://[::1/webhooks': not a valid URL"),
+        ("http://[::1/webhooks", SECRET, {}, "target URL 'http://[::1/webhooks': expected a valid URL"),
         (
             "http://127.0.0.1:1/webhooks",
             SECRET,
