@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 import gevent
 from gevent.lock import Semaphore
 from geventhttpclient.response import HTTPConnectionClosed
+from geventhttpclient.useragent import EmptyResponse
 from locust import FastHttpUser, constant, events, task
 from locust.argument_parser import LocustArgumentParser
 from locust.contrib.fasthttp import FastResponse, ResponseContextManager
@@ -86,6 +87,8 @@ class CartesiaCallUser(FastHttpUser):
     # The platform's assumed delivery timeout.
     network_timeout = 10.0
     connection_timeout = 10.0
+    # Certificates are verified against the system's CAs, as the platform would (Locust's default is not to).
+    insecure = False
 
     def on_start(self) -> None:
         settings = _settings(type(self), self.environment)
@@ -148,11 +151,13 @@ def _failure(response: FastResponse | ResponseContextManager) -> str | None:
     if status:
         return failure_label(FailureKind.STATUS, status)
     error = getattr(response, "error", None)
+    # geventhttpclient wraps the last error of a request it gave up on (RetriesExceeded) in .original.
+    error = getattr(error, "original", None) or error
     if isinstance(error, TimeoutError | socket.timeout | gevent.Timeout):
         return FailureKind.TIMEOUT
     if isinstance(error, ConnectionRefusedError):
         return FailureKind.REFUSED
-    if isinstance(error, ConnectionError | HTTPConnectionClosed):
+    if isinstance(error, ConnectionError | HTTPConnectionClosed | EmptyResponse):
         return FailureKind.RESET
     if isinstance(error, ssl.SSLError):
         return FailureKind.TLS

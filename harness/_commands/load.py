@@ -150,7 +150,7 @@ def _run_cluster(
         bind_host=bind_host,
         port=port,
         results=results,
-        locust_json=workdir / "locust-stats.json",
+        stats_prefix=workdir / "locust-stats",  # Locust writes locust-stats.json
         csv_prefix=str(Path(args.locust_csv).resolve()) if args.locust_csv else None,
     )
     local_workers = [] if args.master else [worker_command("127.0.0.1", port)] * settings.workers

@@ -66,17 +66,20 @@ def master_command(
     bind_host: str,
     port: int,
     results: Path,
-    locust_json: Path,
+    stats_prefix: Path,
     csv_prefix: str | None = None,
     progress: float = PROGRESS_INTERVAL,
 ) -> list[str]:
-    """The headless master's command line (no secret, no URL: both go in the environment)."""
+    """The headless master's command line (no secret, no URL: both go in the environment).
+
+    Locust keeps its own statistics in ``<stats_prefix>.json``, which also keeps them off the terminal.
+    """
     wait = REMOTE_WORKERS_WAIT if settings.remote_workers else LOCAL_WORKERS_WAIT
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--master", "--headless", "--only-summary"]
     command += ["--master-bind-host", bind_host, "--master-bind-port", str(port)]
     command += ["--expect-workers", str(settings.workers), "--expect-workers-max-wait", str(wait)]
     command += ["--users", str(settings.users), "--spawn-rate", f"{settings.spawn_rate:g}"]
-    command += ["--run-time", f"{settings.run_time}s", "--loglevel", "WARNING", "--json-file", str(locust_json)]
+    command += ["--run-time", f"{settings.run_time}s", "--loglevel", "WARNING", "--json-file", str(stats_prefix)]
     command += ["--cartesia-results", str(results), "--cartesia-progress", f"{progress:g}"]
     command += ["--cartesia-seed", str(settings.seed), "--cartesia-pool", str(settings.pool)]
     command += ["--cartesia-duplicates", f"{settings.duplicates:g}", "--cartesia-timeout", f"{settings.timeout:g}"]
