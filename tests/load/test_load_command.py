@@ -159,3 +159,35 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+async def test_sigterm_stops_early_and_still_reports_every_worker(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    async with AppServer(create_app(SECRET)) as server:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "harness", "load", server.url + "/webhooks"),
+            *("--probe", server.url + "/_harness/processed", "--report-json", str(report_path)),
+            *("--workers", "2", "--users", "2", "--run-time", "10m", "--fast", "--pool", "5"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env={**os.environ, "CARTESIA_WEBHOOK_SECRET": SECRET, "NO_COLOR": "1"},
+        )
+        assert process.stdout is not None
+        seen: list[bytes] = []
+        async with asyncio.timeout(RUN_TIMEOUT):
+            # The first progress line: both workers are running and sending.
+            while not (line := await process.stdout.readline()).startswith(b"[") and line:
+                seen.append(line)
+            assert line, b"".join(seen).decode()
+            process.terminate()
+            rest, _ = await process.communicate()
+    output = b"".join([*seen, line, rest]).decode()
+    assert process.returncode == 130, output
+    report = read_report(report_path, output)
+    assert report["interrupted"] is True
+    assert report["settings"]["run_time_s"] == 600
+    assert report["elapsed_s"] < 600
+    assert len(report["workers"]) == 2
+    assert all(worker["final_report"] for worker in report["workers"].values())
+    assert report["reconciliation"]["lost"] == {}
+    assert "INTERRUPTED" in output
