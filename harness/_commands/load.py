@@ -165,8 +165,8 @@ def _run_cluster(
         LocalCluster(
             master,
             local_workers,
-            master_env=child_environment(secret, settings.url),
-            worker_env=child_environment(secret),
+            master_env=child_environment(url=settings.url),
+            worker_env=child_environment(secret=secret),
             cwd=workdir,
         ) as cluster,
     ):
@@ -193,7 +193,7 @@ def _run_worker(args: argparse.Namespace, secret: str) -> int:
         cluster = LocalCluster(
             worker_command(args.master_host, port),
             [],
-            master_env=child_environment(secret),
+            master_env=child_environment(secret=secret),
             worker_env={},
             cwd=Path(folder),
         )

@@ -70,7 +70,7 @@ def master_command(
     csv_prefix: str | None = None,
     progress: float = PROGRESS_INTERVAL,
 ) -> list[str]:
-    """The headless master's command line (no secret, no URL: both go in the environment).
+    """The headless master's command line: no URL (it goes in the environment) and no secret (only workers have it).
 
     Locust keeps its own statistics in ``<stats_prefix>.json``, which also keeps them off the terminal.
     """
@@ -95,9 +95,11 @@ def worker_command(master_host: str, master_port: int) -> list[str]:
     return [*command, "--master-host", master_host, "--master-port", str(master_port), "--loglevel", "WARNING"]
 
 
-def child_environment(secret: str, url: str | None = None) -> dict[str, str]:
-    """This process's environment plus the secret (and the receiver's URL for a master)."""
-    env = {**os.environ, SECRET_ENV: secret}
+def child_environment(*, secret: str | None = None, url: str | None = None) -> dict[str, str]:
+    """This process's environment plus the secret (for workers, which send) or the receiver's URL (for a master)."""
+    env = dict(os.environ)
+    if secret is not None:
+        env[SECRET_ENV] = secret
     if url is not None:
         env["LOCUST_HOST"] = url
     return env

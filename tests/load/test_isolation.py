@@ -52,10 +52,10 @@ def test_locust_command_lines_hold_neither_the_secret_nor_the_url(tmp_path: Path
     assert master[master.index("--run-time") + 1] == "5s"
     assert master[master.index("--cartesia-seed") + 1] == "3"
     assert master[master.index("--cartesia-speed") + 1] == "1"
-    env = child_environment(SECRET, URL)
-    assert env["CARTESIA_WEBHOOK_SECRET"] == SECRET
-    assert env["LOCUST_HOST"] == URL
-    assert "LOCUST_HOST" not in child_environment(SECRET)  # workers learn the receiver from the master
+    master_env, worker_env = child_environment(url=URL), child_environment(secret=SECRET)
+    assert master_env["LOCUST_HOST"] == URL
+    assert worker_env["CARTESIA_WEBHOOK_SECRET"] == SECRET
+    assert "LOCUST_HOST" not in worker_env  # workers learn the receiver from the master
 
 
 def test_fast_runs_pass_the_fast_option_instead_of_a_speed(tmp_path: Path) -> None:
