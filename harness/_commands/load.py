@@ -69,12 +69,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--pool", type=int, default=100, help=f"calls made per worker (default 100; {_bound('pool')})")
     parser.add_argument("--seed", type=int, help="seed of the calls (default: a new one each run, shown in the report)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="request timeout in seconds (default 10)")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help=f"request timeout (default 10; {_bound('timeout')})"
+    )
     parser.add_argument(
         "--max-fail-ratio", type=float, default=0.0, help="share of failed requests still passing (default 0; 0-1)"
     )
     parser.add_argument(
-        "--settle", type=float, default=10.0, help="seconds for the probe to catch up after the run (default 10)"
+        "--settle", type=float, default=10.0, help=f"time for the probe to catch up (default 10; {_bound('settle')})"
     )
     parser.add_argument("--report-json", metavar="PATH", help="also write the report as JSON")
     parser.add_argument("--locust-csv", metavar="PREFIX", help="also write Locust's CSV statistics (PREFIX_stats.csv)")

@@ -67,8 +67,8 @@ async def test_reference_receiver_two_workers_nothing_lost_or_duplicated(tmp_pat
             server.url + "/webhooks",
             server.url + "/_harness/processed",
             report_path,
-            "--workers", "2", "--users", "4", "--duplicates", "0.3",
-        )  # fmt: skip
+            *("--workers", "2", "--users", "4", "--duplicates", "0.3", "--locust-csv", str(tmp_path / "locust")),
+        )
     assert code == 0, output
     assert report["passed"] is True
     workers = report["workers"].values()
@@ -88,6 +88,10 @@ async def test_reference_receiver_two_workers_nothing_lost_or_duplicated(tmp_pat
         assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
     assert "PASSED" in output
     assert_secret_never_shown(output, report_path)
+    # Locust's own statistics, kept on request: a row per event type, and no secret.
+    rows = {line.split(",")[1].strip('"') for line in (tmp_path / "locust_stats.csv").read_text().splitlines()[1:]}
+    assert set(report["by_type"]) <= rows
+    assert SECRET not in (tmp_path / "locust_stats.csv").read_text()
 
 
 async def test_acknowledged_but_dropped_events_are_named_and_fail_the_run(tmp_path: Path) -> None:
