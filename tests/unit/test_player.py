@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -165,7 +165,7 @@ class BlockingDeliverer(FakeDeliverer):
 async def test_the_planner_holds_at_most_its_budget_of_planned_calls(budget: int, most_generated: int) -> None:
     generated: list[int] = []
 
-    def counting(**options: Any) -> list[BaseEvent]:
+    def counting(**options: Any) -> Sequence[BaseEvent]:
         from harness.generate import simulate_call
 
         generated.append(1)
