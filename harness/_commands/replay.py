@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import os
 
+from harness._bounds import require_seconds
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._logcli import add_db_argument, describe_attempt
 from harness._net import require_http_url
 from harness._redact import has_masked_password, mask_url
-from harness.delivery import MASK, Deliverer, Delivery, DeliverySettings, webhook_headers
+from harness.delivery import MASK, MAX_TIMEOUT, Deliverer, Delivery, DeliverySettings, webhook_headers
 from harness.errors import ConfigError
 from harness.models import WEBHOOK_SECRET_HEADER
 from harness.store import DeliveryLog, StoredDelivery
@@ -33,8 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout {args.timeout:g}: expected a number of seconds > 0")
+    require_seconds("--timeout", args.timeout, high=MAX_TIMEOUT)
     with DeliveryLog.open_existing(args.db) as log:
         original = log.get_delivery(args.delivery_id)
         url = args.to or original.url

@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from harness._bounds import require_seconds
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._console import color_enabled, paint
 from harness._logcli import DB_ENV, default_db
 from harness._net import require_http_url, unreachable_reason
-from harness.delivery import Deliverer, Delivery, DeliverySettings
+from harness.delivery import MAX_TIMEOUT, Deliverer, Delivery, DeliverySettings
 from harness.errors import ConfigError, TargetUnreachableError
 from harness.player import PlayResult, play
 from harness.scenarios import MAX_CALLS, PlannedCall, PlannedDelivery, Scenario, load_scenario, scenario_with_params
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.scenario and not args.files:
         raise ConfigError("nothing to send: pass --scenario NAME (e.g. happy-path) or scenario FILE paths")
     require_http_url(args.to, "--to")
+    require_seconds("--timeout", args.timeout, high=MAX_TIMEOUT)
     if args.calls is not None and not 1 <= args.calls <= MAX_CALLS:
         raise ConfigError(f"--calls {args.calls}: expected a number from 1 to {MAX_CALLS:,}")
     settings = DeliverySettings(timeout=args.timeout, concurrency=args.concurrency, **tls_options(args))

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from harness._bounds import require_seconds
 from harness._http1 import custom_tls_context
 from harness._loop import LoopThread
 from harness._net import address_of, require_http_url, unreachable_reason
@@ -24,7 +25,7 @@ from harness.checks.probe import Probe, ProbeError
 from harness.checks.registry import Check, select_checks
 from harness.checks.report import CheckResult, Report
 from harness.checks.reproduce import INLINE_BODY_LIMIT, MAX_INLINE_BODY, curl_command, replay_command
-from harness.delivery import AttemptRecorder, Deliverer, DeliverySettings
+from harness.delivery import MAX_TIMEOUT, AttemptRecorder, Deliverer, DeliverySettings
 from harness.errors import ConfigError, HarnessError, TargetUnreachableError
 
 __all__ = ["arun_checks", "run_checks"]
@@ -209,10 +210,8 @@ def _validate(url: str, secret: str, probe: str | None, latency_budget: float, t
             require_http_url(value, name)
     if not secret:
         raise ConfigError("no secret: pass the receiver's webhook secret (--secret S or $CARTESIA_WEBHOOK_SECRET)")
-    if not latency_budget > 0:
-        raise ConfigError(f"latency budget {latency_budget!r}: expected a number of seconds > 0")
-    if not timeout > 0:
-        raise ConfigError(f"timeout {timeout!r}: expected a number of seconds > 0")
+    require_seconds("latency budget", latency_budget, high=MAX_TIMEOUT)
+    require_seconds("timeout", timeout, high=MAX_TIMEOUT)
 
 
 async def _ensure_reachable(url: str) -> None:
