@@ -7,6 +7,7 @@ Waits are WebDriverWait / deadline polls, never sleeps.
 from __future__ import annotations
 
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from selenium.common.exceptions import StaleElementReferenceException
@@ -23,6 +24,7 @@ from tests.browser._support import (
     RecordingReference,
     Serve,
     get_json,
+    harness_serve,
     post_json,
     wait_until,
 )
@@ -303,3 +305,24 @@ def test_every_page_fits_a_narrow_window_and_the_menu_works_by_keyboard(browser:
     browser.switch_to.active_element.send_keys(Keys.ENTER)
     wait(browser, lambda b: b.find_element(By.TAG_NAME, "h1").text == "Test your endpoint")
     assert browser.find_element(By.CSS_SELECTOR, 'nav a[aria-current="page"]').text == "Test your endpoint"
+
+
+def test_with_a_control_token_the_printed_link_opens_the_console(
+    browser: WebDriver, receiver: RecordingReference, tmp_path: Path
+) -> None:
+    token = "console-token-0123456789abcdef"
+    args = ("--to", receiver.url, "--secret", SECRET, "--db", str(tmp_path / "log.db"), "--control-token", token)
+    with harness_serve(*args) as serve:
+        browser.get(serve.console)
+        assert "Control token required" in browser.page_source
+        browser.get(f"{serve.console}?token={token}")  # the link the banner prints: sets a cookie, then redirects
+        wait(browser, lambda b: b.find_element(By.TAG_NAME, "h1").text == "Calls")
+        assert token not in browser.current_url
+        wait(browser, lambda b: "Live:" in b.find_element(By.ID, "live-status").text)
+        browser.get(serve.console + "start")
+        browser.find_element(By.CSS_SELECTOR, "input[name=scenario][value=happy-path]").click()
+        browser.find_element(By.NAME, "calls").send_keys("2")
+        browser.find_element(By.CSS_SELECTOR, "form.start button[type=submit]").click()
+        notice = wait(browser, lambda b: b.find_element(By.CSS_SELECTOR, ".notice"))
+        assert notice.text == "Started 2 calls of happy-path."
+        wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#calls-results a[href^='/calls/']")) == 2)

@@ -53,8 +53,9 @@ class Console:
         return await asyncio.to_thread(measured)
 
     def secrets(self) -> list[str]:
-        """Every registered webhook's secret: masked wherever the console shows text a receiver sent."""
-        return [hook.secret for hook in self.server.webhooks.all() if hook.secret]
+        """Every secret the server has sent or been given, rotated ones too: masked wherever text is shown."""
+        current = {hook.secret for hook in self.server.webhooks.all() if hook.secret}
+        return sorted(current | self.server.known_secrets, key=len, reverse=True)
 
     async def close(self) -> None:
         """End live streams and any check run."""

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from harness.errors import HarnessError
 from harness.server.console import queries
 from harness.server.console.core import Console
 from harness.server.console.data import (
@@ -215,13 +216,18 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(24)
 
 
-def start_context(form: StartForm, *, error: str | None = None) -> dict[str, Any]:
-    """The Start calls form: bundled scenarios, domains, fault fields, and what was typed."""
+async def start_context(console: Console, form: StartForm, *, error: str | None = None) -> dict[str, Any]:
+    """The Start calls form: the scenarios this server offers, domains, fault fields, and what was typed."""
     from harness.generate import DOMAINS
-    from harness.scenarios import list_scenarios
 
+    offered: list[tuple[str, str]] = []
+    for name in console.server.scenarios.paths():
+        try:
+            offered.append((name, (await console.server.scenarios.load(name)).description))
+        except HarnessError as exc:  # a broken file in a --scenarios folder: named, with what is wrong
+            offered.append((name, f"cannot be started: {exc}"))
     return {
-        "scenarios": list_scenarios(),
+        "scenarios": offered,
         "domains": DOMAINS,
         "fault_fields": FAULT_FIELDS,
         "max_calls": MAX_CALLS,

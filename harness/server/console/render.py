@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from harness.delivery import MASK
+from harness._redact import mask_text, mask_url
 from harness.models import Timestamp
 
 __all__ = ["JSON_DISPLAY_LIMIT", "STATIC", "TEMPLATES", "mask_secrets", "pretty_json", "setup_templates", "shown_url"]
@@ -91,24 +91,15 @@ def milliseconds(value: float | None) -> str:
 
 def shown_url(url: str | None) -> str:
     """A URL with any password replaced by ``***``."""
-    if not url:
-        return "—"
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:{MASK}@{host}"))
+    return mask_url(url) if url else "—"
 
 
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret replaced by ``***`` (a receiver may echo it back)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
+    """``text`` with every form of each secret (as is, URL-encoded, JSON-escaped) replaced by ``***``.
+
+    A receiver may echo what it was sent; the log already stores such echoes masked, this masks what is shown.
+    """
+    return mask_text(text, secrets)
 
 
 def pretty_json(data: bytes | str, limit: int = JSON_DISPLAY_LIMIT) -> tuple[str, bool]:

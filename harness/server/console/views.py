@@ -14,6 +14,7 @@ from aiohttp import web
 
 from harness._net import require_http_url
 from harness.errors import HarnessError
+from harness.scenarios import scenario_with_params
 from harness.server import calls_api
 from harness.server.console import pages
 from harness.server.console.core import Console, console_of
@@ -33,7 +34,9 @@ SECURITY_HEADERS = {
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": browsers then send "Origin: null" with form posts, which the server refuses as
+    # cross-origin. "same-origin" sends nothing to other sites and keeps the Origin of our own forms.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -152,7 +155,8 @@ def _webhooks(console: Console, **extra: Any) -> dict[str, Any]:
 @routes.get("/start")
 async def start_page(request: web.Request) -> web.Response:
     """Start calls: a bundled scenario, with calls, outcome mix, domain, pacing and faults to override."""
-    return _render(request, "start.html", "start", pages.start_context(StartForm()), since=0)
+    context = await pages.start_context(console_of(request), StartForm())
+    return _render(request, "start.html", "start", context, since=0)
 
 
 @routes.get("/test")
@@ -262,9 +266,12 @@ async def start_calls(request: web.Request) -> web.Response:
     console = console_of(request)
     start = StartForm.from_form(form)
     try:
-        call_ids = await console.server.start_calls(start.scenario, **start.overrides())
+        overrides = start.overrides()
+        # Only the scenarios the server offers (bundled, --scenarios folders): a form never names a file.
+        base = await console.server.scenarios.load(start.scenario)
+        call_ids = await console.server.start_calls(scenario_with_params(base, overrides, source="the form"))
     except (HarnessError, ValueError) as exc:
-        context = pages.start_context(start, error=str(exc))
+        context = await pages.start_context(console, start, error=str(exc))
         return _render(request, "start.html", "start", context, since=0, status=400)
     raise web.HTTPSeeOther(f"/?started={len(call_ids)}&scenario={start.scenario}")
 
