@@ -267,7 +267,9 @@ async def burst_in_windows(
             await tab.close()
         windows.append(Window(with_tabs, begin, end, cpu_end - cpu_begin))
         with_tabs = not with_tabs
-    windows = windows[:-1]  # the last one saw the burst end: not a full stretch of deliveries
+    # The first window saw the burst start (its first calls' events being generated), the last saw it end:
+    # neither is a full stretch of deliveries.
+    windows = windows[1:-1]
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         for item in windows:

@@ -95,7 +95,8 @@ def test_new_calls_appear_in_the_list_without_a_reload(browser: WebDriver, serve
         wait(browser, lambda b, call_id=call_id: "completed" in row_of(b, call_id).text)
         cells = row_of(browser, call_id).find_elements(By.TAG_NAME, "td")
         expected = call(serve, call_id)
-        assert cells[1].text == expected["agent_name"]
+        assert cells[1].text == "completed"
+        assert cells[2].text == expected["agent_name"]
         assert cells[5].text == expected["end_reason"]
         assert cells[7].text == str(len(expected["transcript"]))
         assert int(cells[8].text) >= len(expected["transcript"]) + 2  # its turns, start and end at least

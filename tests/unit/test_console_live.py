@@ -21,6 +21,7 @@ class Views:
     def __init__(self) -> None:
         self.renders: dict[str, int] = {}
         self.fail = False
+        self.fixed: str | None = None  # when set, every render shows this text
 
     def make(self, key: str, *, calls: frozenset[str] | None = None, topics: frozenset[str] = frozenset()) -> View:
         async def render() -> dict[str, str]:
@@ -28,7 +29,7 @@ class Views:
             if self.fail:
                 self.fail = False
                 raise RuntimeError("template broke")
-            return {"target": f"{key} render {self.renders[key]}"}
+            return {"target": self.fixed or f"{key} render {self.renders[key]}"}
 
         return View(key=key, render=render, calls=calls, topics=topics)
 
@@ -155,3 +156,18 @@ async def test_closing_ends_every_stream(setup: Any) -> None:
             rest = await tab.response.content.read()
     assert b"data:" not in rest
     assert broadcaster.subscribers == 0
+
+
+async def test_a_view_whose_fragments_did_not_change_sends_nothing(setup: Any) -> None:
+    broadcaster, views, url, _ = setup
+    views.fixed = "same"
+    async with aiohttp.ClientSession() as http:
+        tab = await subscribe(http, url, "all", broadcaster, since=broadcaster.changes)
+        broadcaster.touch("a")
+        assert (await tab.next_update())["fragments"] == {"target": "same"}
+        broadcaster.touch("b")
+        await wait_for(lambda: views.renders["all"] == 2)  # rendered again, the same: not sent
+        views.fixed = "changed"
+        broadcaster.touch("c")
+        # The next update the tab reads is the changed one: nothing was sent for the second render.
+        assert (await tab.next_update())["fragments"] == {"target": "changed"}

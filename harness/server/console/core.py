@@ -38,6 +38,8 @@ class Console:
         )
         self.checks = CheckRuns(on_change=lambda: self.broadcaster.publish("test"), on_error=server.record_error)
         self.env: jinja2.Environment | None = None  # set by setup_console
+        # Live view key -> (what its data looked like, its fragments): a view that did not change is not re-rendered.
+        self.rendered: dict[str, tuple[Any, dict[str, str]]] = {}
 
     async def offload(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function`` (a log read, a template render) in a worker thread, counting the CPU time it takes."""

@@ -105,6 +105,7 @@ class Broadcaster:
         self.flushes = 0
         self.render_seconds = 0.0  # CPU seconds spent on flushes
         self._encoding = 0.0  # CPU seconds of this flush spent encoding payloads on the loop
+        self._sent: dict[str, dict[str, str]] = {}  # view key -> the fragments last sent to its streams
 
     @property
     def subscribers(self) -> int:
@@ -185,7 +186,14 @@ class Broadcaster:
             if affected and self.before_flush is not None:
                 await self.before_flush()
             for subscribers in affected:
-                payload = await self._payload(subscribers[0].view)
+                view = subscribers[0].view
+                fragments = await self._render(view)
+                if fragments == self._sent.get(view.key):
+                    continue  # nothing new to show: no bytes to send, nothing for the tabs to redo
+                if len(self._sent) >= 4 * MAX_SUBSCRIBERS:  # keys of views nobody may watch any more
+                    self._sent.clear()
+                self._sent[view.key] = fragments
+                payload = self._encode(fragments)
                 for subscriber in subscribers:
                     subscriber.offer(payload)
         finally:
@@ -200,11 +208,16 @@ class Broadcaster:
                 self._wake()
 
     async def _payload(self, view: View) -> bytes:
+        return self._encode(await self._render(view))
+
+    async def _render(self, view: View) -> dict[str, str]:
         try:
-            fragments = await view.render()
+            return await view.render()
         except Exception as exc:  # recorded; a page that cannot render must not stop the others' updates
             self.on_error(exc)
-            fragments = {}
+            return {}
+
+    def _encode(self, fragments: dict[str, str]) -> bytes:
         started = time.thread_time()
         data = json.dumps({"fragments": fragments, "since": self.changes, "at": time.time()})
         payload = f"event: update\ndata: {data}\n\n".encode()

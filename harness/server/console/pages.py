@@ -6,8 +6,9 @@ state run on the loop, after them, so a page shows calls in progress as they are
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -51,6 +52,7 @@ __all__ = [
 
 CALL_TABS = ("transcript", "logs", "recording", "webhooks")
 MAX_SECRET = 256
+MAX_CACHED_VIEWS = 256  # live views whose last fragments are kept (MAX_SUBSCRIBERS streams show at most 64)
 
 
 # -- the calls list ----------------------------------------------------------------------------------
@@ -133,11 +135,18 @@ def started_notice(query: Mapping[str, str]) -> str | None:
 def calls_view(console: Console, filters: CallFilters) -> View:
     """The calls list kept live: every call's change may show on it."""
 
+    key = "calls?" + urlencode(filters.query())
+
     async def render() -> dict[str, str]:
         context = await calls_context(console, filters, full=False)
-        return {"calls-results": await _fragment(console, "_calls_table.html", context)}
+        signature = ([dataclasses.astuple(row) for row in context["calls"]], context["has_more"], context["total"])
 
-    return View(key="calls?" + urlencode(filters.query()), render=render)
+        async def fragments() -> dict[str, str]:
+            return {"calls-results": await _fragment(console, "_calls_table.html", context)}
+
+        return await _unless_unchanged(console, key, signature, fragments)
+
+    return View(key=key, render=render)
 
 
 # -- one call ------------------------------------------------------------------------------------------
@@ -167,8 +176,8 @@ async def call_context(console: Console, call_id: str, tab: str) -> dict[str, An
     if row is not None:
         row.status = call.status
         call_status = shown_status(row, live=record is not None, since=console.started_at)
-    else:
-        call_status = call.status
+    else:  # scheduled, not reached yet: the log has no row for it so far
+        call_status = {"created": "queued", "started": "in progress"}.get(call.status, call.status)
     return {
         "call": call,
         "shown_status": call_status,
@@ -189,17 +198,29 @@ def _deliveries(log: DeliveryLog, call_id: str) -> list[StoredDelivery]:
 
 def call_view(console: Console, call_id: str, tab: str) -> View:
     """A call page kept live: its summary and the open tab change with each of its events."""
+    key = f"call/{call_id}?" + urlencode({"tab": tab})
 
     async def render() -> dict[str, str]:
-        context = await call_context(console, call_id, tab)
-        if context is None:
-            return {}
-        return {
-            "call-summary": await _fragment(console, "_call_summary.html", context),
-            "call-tab": await _fragment(console, f"_call_{tab}.html", context),
-        }
+        # Cheap to read, and changes whenever anything on the page does: its events and its deliveries.
+        row = await console.offload(queries.find_call, console.server.log, call_id, False)
+        record = console.server.calls.get(call_id)
+        signature = (
+            record and (record.status, record.updated_at, len(record.transcript)),
+            row and (row.status, row.deliveries, row.failed),
+        )
 
-    return View(key=f"call/{call_id}?" + urlencode({"tab": tab}), render=render, calls=frozenset({call_id}))
+        async def fragments() -> dict[str, str]:
+            context = await call_context(console, call_id, tab)
+            if context is None:
+                return {}
+            return {
+                "call-summary": await _fragment(console, "_call_summary.html", context),
+                "call-tab": await _fragment(console, f"_call_{tab}.html", context),
+            }
+
+        return await _unless_unchanged(console, key, signature, fragments)
+
+    return View(key=key, render=render, calls=frozenset({call_id}))
 
 
 # -- deployments, start, test ---------------------------------------------------------------------------
@@ -277,6 +298,23 @@ def resolve_view(console: Console, key: str) -> View | None:
     except ValueError:
         return None
     return test_view(console) if parts.path == "test" else None
+
+
+async def _unless_unchanged(
+    console: Console, key: str, signature: Any, render: Callable[[], Awaitable[dict[str, str]]]
+) -> dict[str, str]:
+    """The view's fragments as last rendered when what they show has not changed since, else rendered anew.
+
+    Most open views do not change in a given flush (a finished call, an empty filter): they cost a read.
+    """
+    cached = console.rendered.get(key)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    fragments = await render()
+    if len(console.rendered) >= MAX_CACHED_VIEWS:
+        console.rendered.clear()
+    console.rendered[key] = (signature, fragments)
+    return fragments
 
 
 async def _fragment(console: Console, template: str, context: dict[str, Any]) -> str:

@@ -142,10 +142,12 @@ def list_calls(
     return calls[:PAGE_SIZE], len(calls) > PAGE_SIZE
 
 
-def find_call(log: DeliveryLog, call_id: str) -> CallRow | None:
+def find_call(log: DeliveryLog, call_id: str, fresh: bool = True) -> CallRow | None:
     """The call with this id as the log has it, if logged."""
     rows = log.query(
-        f"SELECT {_CALL_COLUMNS} FROM calls c LEFT JOIN call_states s ON s.id = c.id WHERE c.id = :id", {"id": call_id}
+        f"SELECT {_CALL_COLUMNS} FROM calls c LEFT JOIN call_states s ON s.id = c.id WHERE c.id = :id",
+        {"id": call_id},
+        fresh=fresh,
     )
     return CallRow(*rows[0]) if rows else None
 
