@@ -15,7 +15,7 @@ from harness.delivery import Deliverer, Delivery
 from harness.errors import ConfigError, HarnessError
 from harness.player import play
 from harness.scenarios import Plan, PlannedCall, PlannedDelivery, Scenario, load_scenario, scenario_from_dict
-from harness.server import calls_api, control, webhooks_api
+from harness.server import batches_api, calls_api, control, deployments_api, webhooks_api
 from harness.server._http import SERVER
 from harness.server.config import ServerConfig
 from harness.server.state import CallsState, Webhook, WebhookRegistry, now
@@ -99,6 +99,8 @@ class MockServer:
         app.add_routes(control.routes)
         app.add_routes(calls_api.routes)
         app.add_routes(webhooks_api.routes)
+        app.add_routes(deployments_api.routes)
+        batches_api.setup(app)
         http = AppServer(app, host=self.config.host, port=self.config.port)
         try:
             await http.start()
