@@ -62,8 +62,9 @@ class Line:
     # A line that reads out a tool result must be spoken in full, so it is never interrupted.
     uses_result: bool = False
     interruptible: bool = True
-    # Set on a user line that answers a form question: the agent logs FORM_ANSWER_METRIC for it.
+    # Set on a user line that answers a form question: the agent logs FORM_ANSWER_METRIC with the answer.
     form_field: str | None = None
+    form_answer: str | None = None
 
 
 @dataclass(slots=True)
@@ -250,10 +251,10 @@ def _form_intake(fake: Faker, rng: random.Random, locale: str, today: date) -> C
         Line("assistant", f"Hello, this is Nora from {company}. Which form can I help you complete today?"),
         Line("user", f"The {form} form, please."),
     ]
-    for key, question, _, spoken in asked:
+    for key, question, value, spoken in asked:
         # Kept whole: a form question is answered only after it has been heard.
         core.append(Line("assistant", question, interruptible=False))
-        core.append(Line("user", spoken, form_field=key))
+        core.append(Line("user", spoken, form_field=key, form_answer=value))
     answers = {key: value for key, _, value, _ in asked}
     submission = fake.bothify("FRM-#######")
     submit = ToolSpec("submit_form", {"form": form, **answers}, {"submission_id": submission, "status": "received"})
@@ -263,7 +264,7 @@ def _form_intake(fake: Faker, rng: random.Random, locale: str, today: date) -> C
         domain="form_intake",
         agent_name="Intake Assistant",
         caller_name=name,
-        topic=f"completing a {form} intake form",
+        topic=f"completing {'an' if form[0] in 'aeiou' else 'a'} {form} intake form",
         resolution=f"All {len(asked)} questions were answered and the form was submitted ({submission}).",
         core=core,
         closing=_closing(),
@@ -303,6 +304,25 @@ def _fillers(fake: Faker) -> list[tuple[Line, Line]]:
 
 # The user's first words when they pick up an outbound call before the agent speaks.
 ANSWER_LINE = Line("user", "Hello?")
+
+
+def voicemail_lines(conversation: Conversation) -> list[Line]:
+    """An outbound call that reached voicemail: the greeting (transcribed as the user) and the agent's message."""
+    return [
+        Line(
+            "user",
+            f"Hi, you've reached {conversation.caller_name}. I can't take your call right now, "
+            "please leave a message after the tone.",
+            interruptible=False,
+        ),
+        Line(
+            "assistant",
+            f"Hello, this is the {conversation.agent_name} calling about {conversation.topic}. "
+            "Please call us back when you can. Goodbye!",
+            interruptible=False,
+        ),
+    ]
+
 
 BUILDERS: dict[str, Callable[[Faker, random.Random, str, date], Conversation]] = {
     "appointment_scheduling": _appointment,

@@ -3,9 +3,9 @@
 ``simulate_call(seed=...)`` returns a call's events in delivery order, built through the models so they
 always validate; the same arguments always give byte-identical ``to_json()``. Calls are coherent:
 one set of IDs, timestamps that never go back, alternating speakers with realistic speech rates,
-tool calls that use what the caller said, system turns with the agent SDK's metrics, and a post-call
-summary that names the topic. Content (names, addresses, dates, amounts, order numbers) comes from
-faker in several locales, seeded per call.
+tool calls that use what the caller said, system turns with the agent's log events and metrics (in the
+bare-websocket or the agent SDK's shapes), and a post-call summary that names the topic. Content (names,
+addresses, dates, amounts, order numbers) comes from faker in several locales, seeded per call.
 
 Faker instances are cached per thread and locale and re-seeded for every call, so threads (the mock
 server plans calls in worker threads) never share seed state.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,9 +25,11 @@ from typing import Any
 from faker import Faker
 
 from harness import _ids
-from harness._dialogue import ANSWER_LINE, BUILDERS, FORM_ANSWER_METRIC, Conversation, Line
+from harness._deployments import call_deployment
+from harness._dialogue import ANSWER_LINE, BUILDERS, FORM_ANSWER_METRIC, Conversation, Line, voicemail_lines
 from harness.errors import ConfigError
 from harness.models import (
+    AGENT_END_REASONS,
     BUILTIN_METRICS,
     DIAL_FAILURE_END_REASONS,
     END_REASONS,
@@ -62,9 +65,21 @@ __all__ = [
 DOMAINS: tuple[str, ...] = tuple(BUILDERS)
 LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "ja_JP")
 FAILED_END_REASONS = (*DIAL_FAILURE_END_REASONS, "error")
-COMPLETED_END_REASONS = tuple(reason for reason in END_REASONS if reason not in FAILED_END_REASONS)
+COMPLETED_END_REASONS = (
+    *(reason for reason in END_REASONS if reason not in FAILED_END_REASONS),
+    *AGENT_END_REASONS,
+)
 # "completed" and "failed" let the simulator pick a fitting end reason; an end reason pins it.
-OUTCOMES: tuple[str, ...] = ("completed", "failed", *END_REASONS)
+OUTCOMES: tuple[str, ...] = ("completed", "failed", *END_REASONS, *AGENT_END_REASONS)
+# Relative weights of COMPLETED_END_REASONS in a seeded choice.
+_COMPLETED_WEIGHTS = (40, 30, 4, 3, 6, 7, 8, 2)
+# End reasons of calls that run the whole conversation, the last assistant turn ending the call or not.
+_FULL_CALL_END_REASONS = ("agent_hangup", "client_hangup", "agent_ended")
+_AGENT_ENDS_CALL = ("agent_hangup", "agent_ended", "voicemail_detected")
+# A system turn's text as the platform may send it: empty, left out, or null (one way per call).
+_OMITTED = object()
+_SYSTEM_TEXTS: tuple[object, ...] = ("", "", _OMITTED, None)
+_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 # Speech and latency ranges, from Cartesia's published call examples and typical voice-agent figures.
 WORDS_PER_SECOND = (2.0, 3.5)
@@ -119,19 +134,33 @@ def simulate_call(
     agent_id: str | None = None,
     webhook_id: str | None = None,
     call_id: str | None = None,
+    outbound_to: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> list[Event]:
     """Simulate one call and return its webhook events in delivery order.
 
     ``outcome`` is ``None`` (a seeded choice, mostly completed), ``"completed"``, ``"failed"`` or one of
-    :data:`harness.END_REASONS`: dial failures fail before anyone speaks, ``"error"`` fails mid-call, any
-    other reason completes the call with it. ``turns`` fixes the number of user and assistant turns
-    (system log turns come on top); an explicit dial failure has none whatever ``turns`` says, and a
-    seeded outcome never is a dial failure when ``turns`` is above 0. ``start`` is the call's aware start
-    time; by default it is derived from the seed. ``legacy_fields`` adds the top-level ``body`` and
-    ``end_reason`` copies the platform still sends. ``locale`` picks the faker locale (one of
-    :data:`LOCALES`); the ID options pin the IDs the events carry.
+    :data:`OUTCOMES`' end reasons: dial failures fail before anyone speaks, ``"error"`` fails mid-call,
+    ``"voicemail_detected"`` is an outbound call that reached voicemail (the greeting and the agent's
+    message), any other reason completes the call with it. ``turns`` fixes the number of user and
+    assistant turns (system log turns come on top); an explicit dial failure has none whatever ``turns``
+    says, an explicit voicemail at most two; a seeded outcome is neither when ``turns`` is above 0 (nor
+    is a ``"completed"`` one a voicemail). ``start`` is the call's aware start time; by default it is
+    derived from the seed. ``legacy_fields`` adds the top-level ``body`` and ``end_reason`` copies the
+    platform still sends. ``locale`` picks the faker locale (one of :data:`LOCALES`); the ID options pin
+    the IDs the events carry. ``outbound_to`` makes it an outbound phone call to that E.164 number, and
+    ``metadata`` pins the call's metadata object (a call batch sets both for each recipient).
     """
-    _check_options(seed=seed, outcome=outcome, domain=domain, turns=turns, start=start, locale=locale)
+    _check_options(
+        seed=seed,
+        outcome=outcome,
+        domain=domain,
+        turns=turns,
+        start=start,
+        locale=locale,
+        outbound_to=outbound_to,
+        metadata=metadata,
+    )
     rng = random.Random(seed)
     # Every choice is drawn even when an option pins it, so pinning one thing changes nothing else.
     drawn_locale, drawn_domain = rng.choice(LOCALES), rng.choice(DOMAINS)
@@ -149,13 +178,28 @@ def simulate_call(
     conversation = BUILDERS[domain](fake, rng, locale, _date_of(start_ns))
     dial_failure = end_reason in DIAL_FAILURE_END_REASONS
     call_fields = _call_fields(
-        rng, fake, locale, ids, conversation, start_time=_stamp(start_ns), dial_failure=dial_failure
+        rng,
+        fake,
+        locale,
+        ids,
+        conversation,
+        start_time=_stamp(start_ns),
+        # Only an outbound phone call can fail to connect or reach voicemail.
+        outbound=dial_failure or end_reason == "voicemail_detected" or outbound_to is not None,
+        outbound_to=outbound_to,
+        metadata=metadata,
     )
     telephony = call_fields.get("telephony_params")
     outbound = telephony is not None and telephony.direction == "outbound"
+    logging = _Logging(sdk=rng.random() < 0.5, system_text=rng.choice(_SYSTEM_TEXTS))
 
-    lines = [] if dial_failure else _choose_lines(rng, conversation, turns, end_reason, outbound=outbound)
-    transcript = _Timeline(rng, domain).build(lines, end_reason)
+    if dial_failure:
+        lines = []
+    elif end_reason == "voicemail_detected":
+        lines = voicemail_lines(conversation)[:turns]
+    else:
+        lines = _choose_lines(rng, conversation, turns, end_reason, outbound=outbound)
+    transcript = _Timeline(rng, domain, logging).build(lines, end_reason)
     resolved = conversation.core[-1] in lines
 
     if transcript:
@@ -210,7 +254,15 @@ class _Ids:
 
 
 def _check_options(
-    *, seed: int, outcome: str | None, domain: str | None, turns: int | None, start: datetime | None, locale: str | None
+    *,
+    seed: int,
+    outcome: str | None,
+    domain: str | None,
+    turns: int | None,
+    start: datetime | None,
+    locale: str | None,
+    outbound_to: str | None,
+    metadata: dict[str, Any] | None,
 ) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"seed: expected an integer, got {seed!r}")
@@ -224,16 +276,23 @@ def _check_options(
         raise ConfigError(f"start: expected a timezone-aware datetime (e.g. 2026-03-02T15:04:05Z), got {start!r}")
     if locale is not None and locale not in LOCALES:
         raise ConfigError(f"locale: expected one of {', '.join(LOCALES)}, got {locale!r}")
+    if outbound_to is not None and (not isinstance(outbound_to, str) or not _E164.match(outbound_to)):
+        raise ConfigError(f"outbound_to: expected an E.164 phone number such as +15555550100, got {outbound_to!r}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ConfigError(f"metadata: expected a JSON object, got {metadata!r}")
 
 
 def _pick_outcome(rng: random.Random, outcome: str | None, *, want_turns: bool) -> tuple[bool, str]:
     """(failed?, end_reason) for the requested outcome.
 
-    A seeded choice never picks a dial failure when turns were asked for: those calls have no turns.
+    A seeded choice never picks a dial failure when turns were asked for (those calls have none), nor does
+    a seeded or ``"completed"`` outcome pick a voicemail (at most two turns).
     """
     drawn_failed = rng.random() < 0.15
-    completed_reason = rng.choices(COMPLETED_END_REASONS, weights=(45, 35, 4, 3, 6, 7))[0]
+    completed_reason = rng.choices(COMPLETED_END_REASONS, weights=_COMPLETED_WEIGHTS)[0]
     failed_reason = rng.choices(FAILED_END_REASONS, weights=(3, 2, 3, 4))[0]
+    if want_turns and completed_reason == "voicemail_detected" and outcome in (None, "completed"):
+        completed_reason = "agent_hangup"
     if outcome is None and want_turns:
         failed_reason = "error"
     if outcome is None:
@@ -288,33 +347,44 @@ def _call_fields(
     conversation: Conversation,
     *,
     start_time: Timestamp,
-    dial_failure: bool,
+    outbound: bool,
+    outbound_to: str | None,
+    metadata: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The call fields that stay the same from ``call_started`` to the end of the call."""
+    """The call fields that stay the same from ``call_started`` to the end of the call.
+
+    ``outbound`` forces an outbound phone call; every number is drawn either way, so forcing changes nothing else.
+    """
     fields: dict[str, Any] = {
         "id": ids.call_id,
         "agent_id": ids.agent_id,
         "agent_name": conversation.agent_name,
         "start_time": start_time,
     }
-    by_phone = dial_failure or rng.random() < 0.8
+    by_phone = rng.random() < 0.8 or outbound
+    telephony = _telephony(rng, locale, outbound=rng.random() < 0.35 or outbound, callee=outbound_to)
+    account_type = rng.choices(("cartesia", "twilio", "sip_trunk"), weights=(4, 4, 2))[0]
     if by_phone:
-        fields["telephony_params"] = _telephony(rng, locale, outbound=dial_failure or rng.random() < 0.35)
-        fields["telephony_account_type"] = rng.choices(("cartesia", "twilio", "sip_trunk"), weights=(4, 4, 2))[0]
+        fields["telephony_params"] = telephony
+        fields["telephony_account_type"] = account_type
     else:
         fields["telephony_account_type"] = "cartesia"
-    fields["deployment_id"] = _ids.deployment_id(rng)
-    fields["deployment_version_id"] = _ids.deployment_version_id(rng)
+    fields["deployment_id"], fields["deployment_version_id"] = call_deployment(rng, ids.agent_id)
     fields["deployment_region"] = _REGIONS.get(locale, "EU")
     tier = rng.choice(("bronze", "silver", "gold"))
-    fields["metadata"] = {} if rng.random() < 0.2 else {"customer_tier": tier, "crm_id": fake.bothify("CRM-#####")}
+    drawn = {} if rng.random() < 0.2 else {"customer_tier": tier, "crm_id": fake.bothify("CRM-#####")}
+    fields["metadata"] = drawn if metadata is None else metadata
     fields["zdr"] = rng.random() < 0.1
     return fields
 
 
-def _telephony(rng: random.Random, locale: str, *, outbound: bool) -> TelephonyParams:
+def _telephony(rng: random.Random, locale: str, *, outbound: bool, callee: str | None = None) -> TelephonyParams:
     agent_number = _ids.phone_number(rng, locale)
     customer_number = _ids.phone_number(rng, locale)
+    if callee is not None:
+        customer_number = callee
+    while agent_number == customer_number:  # some number plans are small (1,000 UK drama numbers)
+        agent_number = _ids.phone_number(rng, locale)
     caller, callee = (agent_number, customer_number) if outbound else (customer_number, agent_number)
     return TelephonyParams(
         to=callee,
@@ -344,7 +414,7 @@ def _choose_lines(
     opening = [ANSWER_LINE] if outbound and rng.random() < 0.7 else []
     middle = [line for pair in fillers[: rng.choice((0, 0, 1, 2))] for line in pair]
     lines = opening + conversation.core + middle + conversation.closing
-    if end_reason not in ("agent_hangup", "client_hangup"):
+    if end_reason not in _FULL_CALL_END_REASONS:
         # Cancelled, timed-out, dropped and errored calls stop part-way through.
         lines = lines[: rng.randint(1, len(lines) - 1)]
     return lines
@@ -356,6 +426,8 @@ def _error_message(rng: random.Random, end_reason: str) -> str:
 
 
 def _summary(conversation: Conversation, end_reason: str, *, resolved: bool, error_message: str | None) -> str:
+    if end_reason == "voicemail_detected":
+        return f"{conversation.caller_name} did not answer; the agent left a voicemail about {conversation.topic}."
     about = f"{conversation.caller_name} called about {conversation.topic}"
     if error_message is not None:
         return f"{about}, but the call failed before it was resolved: {error_message}"
@@ -372,14 +444,23 @@ def _words(text: str) -> list[str]:
     return text.split(" ")
 
 
+@dataclass(frozen=True, slots=True)
+class _Logging:
+    """How the call's agent logs: through the agent SDK (``LogMessage``) or a bare websocket, and how the
+    platform writes a system turn's text (``""``, ``None``, or ``_OMITTED``)."""
+
+    sdk: bool
+    system_text: object
+
+
 class _Timeline:
     """Lays out lines in time and turns them into ``Turn`` models, adding the agent's system log turns."""
 
-    def __init__(self, rng: random.Random, domain: str) -> None:
+    def __init__(self, rng: random.Random, domain: str, logging: _Logging) -> None:
         self.rng = rng
         self.domain = domain
+        self.logging = logging
         self.metric_index = 0
-        self.answers = 0
 
     def build(self, lines: list[Line], end_reason: str) -> list[Turn]:
         rng = self.rng
@@ -425,13 +506,18 @@ class _Timeline:
             else:
                 if interrupted:
                     reason = "interrupted"
-                elif index == last_assistant and end_reason == "agent_hangup":
+                elif index == last_assistant and end_reason in _AGENT_ENDS_CALL:
                     reason = "call_ended"
                 else:
                     reason = "tts_completed"
                 turns.append(self._assistant_turn(line, texts[index], start, end, reason, interrupted))
                 cursor = end + rng.randint(*GAP_MS)
             previous_end = end
+        if end_reason == "error" and turns:
+            # The agent logs what went wrong just before the call fails.
+            at = (_end_ms(turns[-1]) + rng.randint(100, 400)) / 1000
+            exception = rng.choice(("TimeoutError", "ConnectionResetError", "RuntimeError"))
+            turns.append(self._event_turn(at, "agent_error", {"exception": exception}, level="error"))
         return turns
 
     def _user_turn(self, text: str, start: int, end: int) -> Turn:
@@ -485,9 +571,9 @@ class _Timeline:
         if first_user:
             confidence = round(self.rng.uniform(0.7, 0.99), 2)
             entries.append(("event", "intent_detected", {"intent": self.domain, "confidence": confidence}))
-        if line.form_field is not None:
-            self.answers += 1
-            entries.append(("metric", FORM_ANSWER_METRIC, self.answers))
+        if line.form_answer is not None:
+            # The form-filling agent logs each answer as it is given: a metric whose value is a string.
+            entries.append(("metric", FORM_ANSWER_METRIC, line.form_answer))
         name = BUILTIN_METRICS[self.metric_index % len(BUILTIN_METRICS)]
         self.metric_index += 1
         entries.append(("metric", name, gap if name == "agent_turn_ms" else self.rng.randint(150, 700)))
@@ -497,12 +583,29 @@ class _Timeline:
         for position, (kind, entry_name, payload) in enumerate(entries, start=1):
             at = (user_end + step * position) / 1000
             if kind == "event":
-                event = LogEvent(event=entry_name, metadata=payload, timestamp=at)
-                turns.append(Turn(role="system", text="", start_timestamp=at, end_timestamp=at, log_event=event))
+                turns.append(self._event_turn(at, entry_name, payload))
             else:
-                metric = LogMetric(name=entry_name, value=payload, timestamp=at)
-                turns.append(Turn(role="system", text="", start_timestamp=at, end_timestamp=at, log_metric=metric))
+                turns.append(self._system_turn(at, log_metric=LogMetric(name=entry_name, value=payload, timestamp=at)))
         return turns
+
+    def _event_turn(self, at: float, name: str, metadata: dict[str, Any], *, level: str = "info") -> Turn:
+        """A log event as the agent's logging puts it on the wire."""
+        if self.logging.sdk:  # the agent SDK's LogMessage(name, level, message, metadata)
+            details = ", ".join(f"{key}={value}" for key, value in metadata.items())
+            message = f"{name.replace('_', ' ')}: {details}"
+            metadata = {"level": level, "message": message, "metadata": metadata}
+        # else a bare websocket message: {"type": "log_event", "event": name, "metadata": {...}}
+        return self._system_turn(at, log_event=LogEvent(event=name, metadata=metadata, timestamp=at))
+
+    def _system_turn(
+        self, at: float, *, log_event: LogEvent | None = None, log_metric: LogMetric | None = None
+    ) -> Turn:
+        fields: dict[str, Any] = {"role": "system"}
+        if self.logging.system_text is not _OMITTED:
+            fields["text"] = self.logging.system_text
+        fields["start_timestamp"] = fields["end_timestamp"] = at
+        fields["log_event" if log_event is not None else "log_metric"] = log_event or log_metric
+        return Turn(**fields)
 
 
 def _duration_ms(text: str, words_per_second: float) -> int:

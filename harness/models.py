@@ -33,6 +33,7 @@ from pydantic_core import core_schema
 from harness.errors import PayloadError
 
 __all__ = [
+    "AGENT_END_REASONS",
     "BUILTIN_METRICS",
     "CALL_STATUSES",
     "CONNECTION_TYPES",
@@ -42,6 +43,7 @@ __all__ = [
     "END_REASONS",
     "EVENT_CLASSES",
     "EVENT_TYPES",
+    "LOG_LEVELS",
     "TELEPHONY_ACCOUNT_TYPES",
     "TURN_END_REASONS",
     "TURN_ROLES",
@@ -83,6 +85,8 @@ END_REASONS = (
     "error",
 )
 DIAL_FAILURE_END_REASONS = ("dial_busy", "dial_failed", "dial_no_answer")
+# Beside the documented ten: the reasons the agent SDK's EndCall gives (the agent hung up; it reached voicemail).
+AGENT_END_REASONS = ("agent_ended", "voicemail_detected")
 # "active" and "cancelled" are only known to older clients; the platform documents the first four.
 CALL_STATUSES = ("created", "started", "completed", "failed", "active", "cancelled")
 TURN_ROLES = ("user", "assistant", "system")
@@ -92,6 +96,8 @@ CONNECTION_TYPES = ("websocket", "phone")  # "phone" is assumed
 TELEPHONY_ACCOUNT_TYPES = ("cartesia", "twilio", "sip_trunk")
 DEPLOYMENT_REGIONS = ("US", "EU", "APAC")
 BUILTIN_METRICS = ("agent_turn_ms", "llm_first_chunk_ms", "llm_first_text_ms")
+# The agent SDK's LogMessage levels; its log_event metadata is {"level", "message", "metadata": {...}}.
+LOG_LEVELS = ("info", "error")
 # Real payloads nest under 10 levels (plus what users put in metadata); pydantic cannot write back
 # beyond about 250, so anything deeper could not round-trip.
 MAX_NESTING = 200
@@ -217,7 +223,11 @@ class TextChunk(WireModel):
 
 
 class LogEvent(WireModel):
-    """A custom event an agent logged; appears on ``system`` turns."""
+    """A custom event an agent logged; appears on ``system`` turns.
+
+    Over a bare websocket, ``metadata`` is the agent's own object (``{"key": "value"}``); from the agent
+    SDK's ``LogMessage(name, level, message, metadata)`` it is ``{"level", "message", "metadata": {...}}``.
+    """
 
     event: str | None = None
     metadata: JsonObject | None = None
@@ -225,7 +235,11 @@ class LogEvent(WireModel):
 
 
 class LogMetric(WireModel):
-    """A metric an agent logged (the SDK logs ``agent_turn_ms`` and friends); appears on ``system`` turns."""
+    """A metric an agent logged; appears on ``system`` turns.
+
+    ``value`` is any JSON value: the SDK's built-in timing metrics (``agent_turn_ms`` and friends) are
+    numbers, an agent's own metrics may be strings (a form answer), booleans or objects.
+    """
 
     name: str | None = None
     value: Any = None
@@ -233,7 +247,10 @@ class LogMetric(WireModel):
 
 
 class Turn(WireModel):
-    """One transcript entry: a user or assistant utterance, or a ``system`` log entry."""
+    """One transcript entry: a user or assistant utterance, or a ``system`` log entry.
+
+    A ``system`` turn's ``text`` may be empty, omitted or ``null``.
+    """
 
     role: str | None = None
     text: str | None = None

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import ScenarioError
-from harness.models import END_REASONS, BaseEvent, UnknownEvent, parse_event
+from harness.models import AGENT_END_REASONS, END_REASONS, BaseEvent, UnknownEvent, parse_event
 
 __all__ = [
     "FAULT_KINDS",
@@ -53,7 +53,7 @@ __all__ = [
 FAULT_KINDS = ("duplicate", "concurrent_duplicate", "reordered", "dropped", "unknown_event")
 # Event types Cartesia may add one day; receivers must answer 2xx and ignore them.
 UNKNOWN_EVENT_TYPES = ("call_transferred", "call_recording_ready", "agent_handoff", "call_note")
-_OUTCOME_NAMES = ("completed", "failed", *END_REASONS)
+_OUTCOME_NAMES = ("completed", "failed", *END_REASONS, *AGENT_END_REASONS)
 
 # Builds one call's events; harness.generate.simulate_call by default, replaceable in tests.
 Simulator = Callable[..., Sequence[BaseEvent]]
@@ -74,6 +74,9 @@ class GeneratorSettings(_Section):
     legacy_fields: bool = True
     format: Literal["current", "legacy-2025"] = "current"
     locale: str | None = None
+    # Pins every call to an outbound phone call to this number, with this metadata (as a call batch does).
+    outbound_to: str | None = None
+    metadata: dict[str, Any] | None = None
 
     @field_validator("outcomes")
     @classmethod
@@ -198,7 +201,8 @@ class Scenario(_Section):
         if settings.turns is not None:
             low, high = (settings.turns, settings.turns) if isinstance(settings.turns, int) else settings.turns
             options["turns"] = rng.randint(low, high)
-        for name, value in (("start", start), ("locale", settings.locale), ("agent_id", agent_id)):
+        pins = (("outbound_to", settings.outbound_to), ("metadata", settings.metadata))
+        for name, value in (("start", start), ("locale", settings.locale), ("agent_id", agent_id), *pins):
             if value is not None:
                 options[name] = value
         if webhook_id is not None:
