@@ -12,6 +12,7 @@ two fields are the harness's additions, beside the platform's own.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,7 @@ def _rng(agent_id: str, index: int) -> random.Random:
     return random.Random(int.from_bytes(digest, "big"))
 
 
+@functools.lru_cache(maxsize=1024)  # every call of an agent asks for the same two
 def _ids_of(agent_id: str, index: int) -> tuple[str, str]:
     rng = _rng(agent_id, index)
     return _ids.deployment_id(rng), _ids.deployment_version_id(rng)

@@ -5,10 +5,8 @@ always validate; the same arguments always give byte-identical ``to_json()``. Ca
 one set of IDs, timestamps that never go back, alternating speakers with realistic speech rates,
 tool calls that use what the caller said, system turns with the agent's log events and metrics (in the
 bare-websocket or the agent SDK's shapes), and a post-call summary that names the topic. Content (names,
-addresses, dates, amounts, order numbers) comes from faker in several locales, seeded per call.
-
-Faker instances are cached per thread and locale and re-seeded for every call, so threads (the mock
-server plans calls in worker threads) never share seed state.
+addresses, dates, amounts, order numbers) comes from faker in several locales, through pools that keep
+the same seed giving the same bytes in any thread (the mock server plans calls in worker threads).
 """
 
 from __future__ import annotations
@@ -16,15 +14,15 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from faker import Faker
+from pydantic import TypeAdapter
 
 from harness import _ids
+from harness._content import Content
 from harness._deployments import call_deployment
 from harness._dialogue import ANSWER_LINE, BUILDERS, FORM_ANSWER_METRIC, Conversation, Line, voicemail_lines
 from harness.errors import ConfigError
@@ -40,13 +38,9 @@ from harness.models import (
     CallStarted,
     CallTurn,
     Event,
-    LogEvent,
-    LogMetric,
     PostCallAnalysis,
     TelephonyParams,
-    TextChunk,
     Timestamp,
-    ToolCall,
     Turn,
 )
 
@@ -91,6 +85,10 @@ INTERRUPTION_RATE = 0.15
 ANALYSIS_DELAY_MS = (2000, 8000)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Day number since the epoch -> "YYYY-MM-DDT" (a small cache, cleared when full)
+_DAY_PREFIXES: dict[int, str] = {}
+_TURNS = TypeAdapter(list[Turn])
+_CALL_TURNS = TypeAdapter(list[CallTurn])
 # Default call starts fall in the 90 days after this instant, chosen by the seed.
 _DEFAULT_START_BASE = datetime(2026, 1, 5, tzinfo=UTC)
 _REGIONS = {"en_US": "US", "ja_JP": "APAC"}
@@ -104,8 +102,6 @@ _ERROR_MESSAGES = {
         "Agent process exited with status 1.",
     ),
 }
-# Per thread: a Faker instance carries its seed state, so two threads sharing one would interleave seeds.
-_FAKERS = threading.local()
 
 
 def derive_seed(seed: int, index: int) -> int:
@@ -168,7 +164,8 @@ def simulate_call(
     failed, end_reason = _pick_outcome(rng, outcome, want_turns=bool(turns))
     drawn_start_ns = _default_start_ns(rng)
     start_ns = _to_ns(start) if start is not None else drawn_start_ns
-    fake = _faker(locale, rng.getrandbits(32))
+    # Content has a generator of its own, so what a call says never shifts the draws after it.
+    fake = Content(locale, random.Random(rng.getrandbits(32)))
     drawn_ids = _Ids(call_id=_ids.call_id(rng), agent_id=_ids.agent_id(rng), webhook_id=_ids.webhook_id(rng))
     ids = _Ids(
         call_id=call_id or drawn_ids.call_id,
@@ -203,21 +200,20 @@ def simulate_call(
     resolved = conversation.core[-1] in lines
 
     if transcript:
-        end_ms = _end_ms(transcript[-1]) + rng.randint(300, 2000)
+        end_ms = _end_ms(transcript[-1]) + _randint(rng, 300, 2000)
     else:
-        end_ms = rng.randint(5000, 35000) if dial_failure else rng.randint(1000, 5000)
-    analysis_ms = end_ms + rng.randint(*ANALYSIS_DELAY_MS)
+        end_ms = _randint(rng, 5000, 35000) if dial_failure else _randint(rng, 1000, 5000)
+    analysis_ms = end_ms + _randint(rng, *ANALYSIS_DELAY_MS)
     error_message = _error_message(rng, end_reason) if failed else None
 
     events: list[Event] = [
         CallStarted(**ids.envelope(_stamp(start_ns)), call=Call(status="started", **call_fields)),
     ]
+    turn_events: list[dict[str, Any]] = []
     for turn in transcript:
-        stamp = _stamp(start_ns + _end_ms(turn) * 1_000_000)
-        if legacy_fields:
-            events.append(CallTurn(**ids.envelope(stamp), turn=turn, body=turn))
-        else:
-            events.append(CallTurn(**ids.envelope(stamp), turn=turn))
+        envelope = ids.envelope(_stamp(start_ns + _end_ms(turn) * 1_000_000))
+        turn_events.append({**envelope, "turn": turn, "body": turn} if legacy_fields else {**envelope, "turn": turn})
+    events += _CALL_TURNS.validate_python(turn_events)  # one validation pass for all (CallTurn(...) each costs more)
 
     end_stamp = _stamp(start_ns + end_ms * 1_000_000)
     final: dict[str, Any] = {
@@ -322,26 +318,27 @@ def _date_of(ns: int) -> date:
 def _stamp(ns: int) -> Timestamp:
     """Format nanoseconds since the epoch as the platform does: UTC, ``Z``, nine fractional digits."""
     seconds, nanos = divmod(ns, 1_000_000_000)
-    moment = _EPOCH + timedelta(seconds=seconds)
-    return Timestamp(
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{nanos:09d}Z"
-    )
+    day, second = divmod(seconds, 86_400)
+    # A call's events fall on a day or two, so the date part is looked up instead of computed each time.
+    prefix = _DAY_PREFIXES.get(day)
+    if prefix is None:
+        if len(_DAY_PREFIXES) >= 4096:
+            _DAY_PREFIXES.clear()
+        moment = _EPOCH + timedelta(days=day)
+        prefix = _DAY_PREFIXES[day] = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+    hour, rest = divmod(second, 3600)
+    minute, sec = divmod(rest, 60)
+    return Timestamp(f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.{nanos:09d}Z")
 
 
-def _faker(locale: str, seed: int) -> Faker:
-    # Building a Faker is slow (it loads every provider), so one per locale is kept and re-seeded per call.
-    cache: dict[str, Faker] = _FAKERS.__dict__.setdefault("by_locale", {})
-    fake = cache.get(locale)
-    if fake is None:
-        fake = cache[locale] = Faker(locale)
-    fake.seed_instance(seed)
-    return fake
+def _randint(rng: random.Random, low: int, high: int) -> int:
+    """An integer from ``low`` to ``high``, both included; ``Random.randint`` costs four Python calls per number."""
+    return low + int(rng.random() * (high - low + 1))
 
 
 def _call_fields(
     rng: random.Random,
-    fake: Faker,
+    fake: Content,
     locale: str,
     ids: _Ids,
     conversation: Conversation,
@@ -372,7 +369,7 @@ def _call_fields(
     fields["deployment_id"], fields["deployment_version_id"] = call_deployment(rng, ids.agent_id)
     fields["deployment_region"] = _REGIONS.get(locale, "EU")
     tier = rng.choice(("bronze", "silver", "gold"))
-    drawn = {} if rng.random() < 0.2 else {"customer_tier": tier, "crm_id": fake.bothify("CRM-#####")}
+    drawn = {} if rng.random() < 0.2 else {"customer_tier": tier, "crm_id": fake.pattern("CRM-#####")}
     fields["metadata"] = drawn if metadata is None else metadata
     fields["zdr"] = rng.random() < 0.1
     return fields
@@ -416,7 +413,7 @@ def _choose_lines(
     lines = opening + conversation.core + middle + conversation.closing
     if end_reason not in _FULL_CALL_END_REASONS:
         # Cancelled, timed-out, dropped and errored calls stop part-way through.
-        lines = lines[: rng.randint(1, len(lines) - 1)]
+        lines = lines[: _randint(rng, 1, len(lines) - 1)]
     return lines
 
 
@@ -463,6 +460,7 @@ class _Timeline:
         self.metric_index = 0
 
     def build(self, lines: list[Line], end_reason: str) -> list[Turn]:
+        """The call's transcript: every turn is laid out as data, then validated through ``Turn`` in one pass."""
         rng = self.rng
         rates = [rng.uniform(*WORDS_PER_SECOND) for _ in lines]
         texts = [line.text for line in lines]
@@ -483,12 +481,12 @@ class _Timeline:
                     texts[index] = " ".join(words[:kept])
                     spoken_ms = _duration_ms(texts[index], rates[index])
                     limit = min(700, _duration_ms(following.text, rates[index + 1]) - 100, spoken_ms - 100)
-                    overlaps[index + 1] = rng.randint(150, limit) if limit >= 150 else 0
+                    overlaps[index + 1] = _randint(rng, 150, limit) if limit >= 150 else 0
                     if overlaps[index + 1] == 0:
                         texts[index] = line.text
 
-        turns: list[Turn] = []
-        cursor = rng.randint(300, 1500)
+        turns: list[dict[str, Any]] = []
+        cursor = _randint(rng, 300, 1500)
         last_assistant = max((i for i, line in enumerate(lines) if line.role == "assistant"), default=-1)
         user_turns_seen = 0
         previous_end = 0
@@ -500,7 +498,7 @@ class _Timeline:
             if line.role == "user":
                 turns.append(self._user_turn(texts[index], start, end))
                 user_turns_seen += 1
-                gap = rng.randint(*GAP_MS)
+                gap = _randint(rng, *GAP_MS)
                 turns.extend(self._system_turns(line, end, gap, first_user=user_turns_seen == 1))
                 cursor = end + gap
             else:
@@ -511,26 +509,29 @@ class _Timeline:
                 else:
                     reason = "tts_completed"
                 turns.append(self._assistant_turn(line, texts[index], start, end, reason, interrupted))
-                cursor = end + rng.randint(*GAP_MS)
+                cursor = end + _randint(rng, *GAP_MS)
             previous_end = end
         if end_reason == "error" and turns:
             # The agent logs what went wrong just before the call fails.
-            at = (_end_ms(turns[-1]) + rng.randint(100, 400)) / 1000
+            at = (round(turns[-1]["end_timestamp"] * 1000) + _randint(rng, 100, 400)) / 1000
             exception = rng.choice(("TimeoutError", "ConnectionResetError", "RuntimeError"))
             turns.append(self._event_turn(at, "agent_error", {"exception": exception}, level="error"))
-        return turns
+        # One validation of the whole list: a Turn(...) per turn costs about twice as much.
+        return _TURNS.validate_python(turns)
 
-    def _user_turn(self, text: str, start: int, end: int) -> Turn:
-        return Turn(
-            role="user",
-            text=text,
-            start_timestamp=start / 1000,
-            end_timestamp=end / 1000,
-            stt_ttfb=round(self.rng.uniform(*STT_TTFB_S), 3),
-            vad_buffer_ms=self.rng.randint(*VAD_BUFFER_MS),
-        )
+    def _user_turn(self, text: str, start: int, end: int) -> dict[str, Any]:
+        return {
+            "role": "user",
+            "text": text,
+            "start_timestamp": start / 1000,
+            "end_timestamp": end / 1000,
+            "stt_ttfb": round(self.rng.uniform(*STT_TTFB_S), 3),
+            "vad_buffer_ms": _randint(self.rng, *VAD_BUFFER_MS),
+        }
 
-    def _assistant_turn(self, line: Line, text: str, start: int, end: int, reason: str, interrupted: bool) -> Turn:
+    def _assistant_turn(
+        self, line: Line, text: str, start: int, end: int, reason: str, interrupted: bool
+    ) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "role": "assistant",
             "text": text,
@@ -542,29 +543,25 @@ class _Timeline:
             "text_chunks": self._chunks(text, start, end),
         }
         if line.tool is not None:
-            fields["tool_calls"] = [
-                ToolCall(
-                    id=_ids.tool_call_id(self.rng),
-                    name=line.tool.name,
-                    arguments=dict(line.tool.arguments),
-                    result=line.tool.result_json(),
-                )
-            ]
-        return Turn(**fields)
+            tool = line.tool
+            call = {"id": _ids.tool_call_id(self.rng), "name": tool.name, "arguments": dict(tool.arguments)}
+            fields["tool_calls"] = [{**call, "result": tool.result_json()}]
+        return fields
 
-    def _chunks(self, text: str, start: int, end: int) -> list[TextChunk]:
+    def _chunks(self, text: str, start: int, end: int) -> list[dict[str, Any]]:
+        """The turn's text chunks, as plain data: the Turn validates them in one pass (a model each costs more)."""
         words = _words(text)
-        chunks: list[TextChunk] = []
+        chunks: list[dict[str, Any]] = []
         position = 0
         while position < len(words):
-            size = self.rng.randint(3, 6)
+            size = 3 + int(self.rng.random() * 4)  # 3 to 6 words (inlined _randint: this loop is hot)
             piece = " ".join(words[position : position + size])
             offset = start + (end - start) * position // len(words)
-            chunks.append(TextChunk(text=piece if position == 0 else " " + piece, start_timestamp=offset / 1000))
+            chunks.append({"text": piece if position == 0 else " " + piece, "start_timestamp": offset / 1000})
             position += size
         return chunks
 
-    def _system_turns(self, line: Line, user_end: int, gap: int, *, first_user: bool) -> list[Turn]:
+    def _system_turns(self, line: Line, user_end: int, gap: int, *, first_user: bool) -> list[dict[str, Any]]:
         """The agent's log entries after a user turn, spread inside the gap before the next turn."""
         # (kind, name, metadata or value)
         entries: list[tuple[str, str, Any]] = []
@@ -576,36 +573,36 @@ class _Timeline:
             entries.append(("metric", FORM_ANSWER_METRIC, line.form_answer))
         name = BUILTIN_METRICS[self.metric_index % len(BUILTIN_METRICS)]
         self.metric_index += 1
-        entries.append(("metric", name, gap if name == "agent_turn_ms" else self.rng.randint(150, 700)))
+        entries.append(("metric", name, gap if name == "agent_turn_ms" else _randint(self.rng, 150, 700)))
 
-        turns: list[Turn] = []
+        turns: list[dict[str, Any]] = []
         step = gap // (len(entries) + 1)
         for position, (kind, entry_name, payload) in enumerate(entries, start=1):
             at = (user_end + step * position) / 1000
             if kind == "event":
                 turns.append(self._event_turn(at, entry_name, payload))
             else:
-                turns.append(self._system_turn(at, log_metric=LogMetric(name=entry_name, value=payload, timestamp=at)))
+                turns.append(self._system_turn(at, log_metric={"name": entry_name, "value": payload, "timestamp": at}))
         return turns
 
-    def _event_turn(self, at: float, name: str, metadata: dict[str, Any], *, level: str = "info") -> Turn:
+    def _event_turn(self, at: float, name: str, metadata: dict[str, Any], *, level: str = "info") -> dict[str, Any]:
         """A log event as the agent's logging puts it on the wire."""
         if self.logging.sdk:  # the agent SDK's LogMessage(name, level, message, metadata)
             details = ", ".join(f"{key}={value}" for key, value in metadata.items())
             message = f"{name.replace('_', ' ')}: {details}"
             metadata = {"level": level, "message": message, "metadata": metadata}
         # else a bare websocket message: {"type": "log_event", "event": name, "metadata": {...}}
-        return self._system_turn(at, log_event=LogEvent(event=name, metadata=metadata, timestamp=at))
+        return self._system_turn(at, log_event={"event": name, "metadata": metadata, "timestamp": at})
 
     def _system_turn(
-        self, at: float, *, log_event: LogEvent | None = None, log_metric: LogMetric | None = None
-    ) -> Turn:
+        self, at: float, *, log_event: dict[str, Any] | None = None, log_metric: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         fields: dict[str, Any] = {"role": "system"}
         if self.logging.system_text is not _OMITTED:
             fields["text"] = self.logging.system_text
         fields["start_timestamp"] = fields["end_timestamp"] = at
         fields["log_event" if log_event is not None else "log_metric"] = log_event or log_metric
-        return Turn(**fields)
+        return fields
 
 
 def _duration_ms(text: str, words_per_second: float) -> int:
