@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -132,6 +133,7 @@ def simulate_call(
     call_id: str | None = None,
     outbound_to: str | None = None,
     metadata: dict[str, Any] | None = None,
+    webhook_request_id: bool = False,
 ) -> list[Event]:
     """Simulate one call and return its webhook events in delivery order.
 
@@ -146,6 +148,8 @@ def simulate_call(
     platform still sends. ``locale`` picks the faker locale (one of :data:`LOCALES`); the ID options pin
     the IDs the events carry. ``outbound_to`` makes it an outbound phone call to that E.164 number, and
     ``metadata`` pins the call's metadata object (a call batch sets both for each recipient).
+    ``webhook_request_id`` adds an id per event to the envelope (third-party receivers mention one,
+    stable across retries; Cartesia does not publish it, so it is off by default).
     """
     _check_options(
         seed=seed,
@@ -156,6 +160,7 @@ def simulate_call(
         locale=locale,
         outbound_to=outbound_to,
         metadata=metadata,
+        webhook_request_id=webhook_request_id,
     )
     rng = random.Random(seed)
     # Every choice is drawn even when an option pins it, so pinning one thing changes nothing else.
@@ -167,10 +172,12 @@ def simulate_call(
     # Content has a generator of its own, so what a call says never shifts the draws after it.
     fake = Content(locale, random.Random(rng.getrandbits(32)))
     drawn_ids = _Ids(call_id=_ids.call_id(rng), agent_id=_ids.agent_id(rng), webhook_id=_ids.webhook_id(rng))
+    request_seed = rng.getrandbits(64)  # drawn either way, so the option changes nothing else
     ids = _Ids(
         call_id=call_id or drawn_ids.call_id,
         agent_id=agent_id or drawn_ids.agent_id,
         webhook_id=webhook_id or drawn_ids.webhook_id,
+        request_seed=request_seed if webhook_request_id else None,
     )
     conversation = BUILDERS[domain](fake, rng, locale, _date_of(start_ns))
     dial_failure = end_reason in DIAL_FAILURE_END_REASONS
@@ -239,14 +246,22 @@ def simulate_call(
     return events
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Ids:
     call_id: str
     agent_id: str
     webhook_id: str
+    # Set when events carry a webhook_request_id: each event's id is derived from it and the event's position.
+    request_seed: int | None = None
+    events: int = 0
 
     def envelope(self, stamp: Timestamp) -> dict[str, Any]:
-        return {"call_id": self.call_id, "agent_id": self.agent_id, "webhook_id": self.webhook_id, "timestamp": stamp}
+        data = {"call_id": self.call_id, "agent_id": self.agent_id, "webhook_id": self.webhook_id, "timestamp": stamp}
+        if self.request_seed is not None:
+            digest = hashlib.blake2b(f"{self.request_seed}:{self.events}".encode(), digest_size=16).digest()
+            data["webhook_request_id"] = str(uuid.UUID(bytes=digest, version=4))
+        self.events += 1
+        return data
 
 
 def _check_options(
@@ -259,6 +274,7 @@ def _check_options(
     locale: str | None,
     outbound_to: str | None,
     metadata: dict[str, Any] | None,
+    webhook_request_id: bool,
 ) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"seed: expected an integer, got {seed!r}")
@@ -276,6 +292,8 @@ def _check_options(
         raise ConfigError(f"outbound_to: expected an E.164 phone number such as +15555550100, got {outbound_to!r}")
     if metadata is not None and not isinstance(metadata, dict):
         raise ConfigError(f"metadata: expected a JSON object, got {metadata!r}")
+    if not isinstance(webhook_request_id, bool):
+        raise ConfigError(f"webhook_request_id: expected true or false, got {webhook_request_id!r}")
 
 
 def _pick_outcome(rng: random.Random, outcome: str | None, *, want_turns: bool) -> tuple[bool, str]:

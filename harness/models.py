@@ -328,6 +328,8 @@ class BaseEvent(WireModel):
     timestamp: Timestamp | None = None
     # Only in the 2025 format, which had no call_id.
     request_id: str | None = None
+    # Assumed, not published: third-party receivers mention an id per event, stable across retries.
+    webhook_request_id: str | None = None
 
     def model_post_init(self, context: Any, /) -> None:
         # A defaulted ``type`` would count as unset and vanish from exclude_unset dumps.

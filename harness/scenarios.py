@@ -77,6 +77,8 @@ class GeneratorSettings(_Section):
     # Pins every call to an outbound phone call to this number, with this metadata (as a call batch does).
     outbound_to: str | None = None
     metadata: dict[str, Any] | None = None
+    # Assumed, off by default: an id per event in the envelope, the same on every retry of the event.
+    webhook_request_id: bool = False
 
     @field_validator("outcomes")
     @classmethod
@@ -193,6 +195,8 @@ class Scenario(_Section):
             "seed": _derive_seed(settings.seed, index),
             "legacy_fields": settings.legacy_fields,
         }
+        if settings.webhook_request_id:
+            options["webhook_request_id"] = True
         if settings.outcomes:
             names = list(settings.outcomes)
             options["outcome"] = rng.choices(names, weights=[settings.outcomes[n] for n in names])[0]

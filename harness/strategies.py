@@ -382,6 +382,8 @@ def _envelope(*, edge_cases: bool) -> dict[str, st.SearchStrategy[Any]]:
     }
     if edge_cases:
         fields["request_id"] = _ids("MZ", 32)
+        # Assumed, not published: the id per event that third-party receivers mention.
+        fields["webhook_request_id"] = st.uuids(version=4).map(str)
     return fields
 
 

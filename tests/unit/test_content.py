@@ -71,4 +71,3 @@ def test_birthdays_give_the_ages_asked_for_on_the_calls_day(today: date) -> None
         born = content.date_of_birth(today, minimum_age=18, maximum_age=90)
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         assert 18 <= age <= 90
-

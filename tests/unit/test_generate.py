@@ -654,3 +654,23 @@ def test_every_call_runs_on_one_of_its_agents_deployments(seed: int, options: di
         (d["id"], d["version_id"]) for d in agent_deployments(call.agent_id) if d["status"] in ("deployed", "inactive")
     }
     assert (call.deployment_id, call.deployment_version_id) in served
+
+
+@PROPERTY
+@given(seed=SEEDS, options=OPTIONS)
+def test_webhook_request_ids_are_off_by_default_and_change_nothing_else_when_on(
+    seed: int, options: dict[str, Any]
+) -> None:
+    plain = simulate_call(seed=seed, **options)
+    tagged = simulate_call(seed=seed, webhook_request_id=True, **options)
+    assert all(event.webhook_request_id is None for event in plain)
+    ids = [event.webhook_request_id for event in tagged]
+    assert all(
+        re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i or "") for i in ids
+    )
+    assert len(set(ids)) == len(ids)
+    for before, after in zip(plain, tagged, strict=True):
+        wire = json.loads(after.to_json())
+        del wire["webhook_request_id"]
+        assert wire == json.loads(before.to_json())
+    assert [e.webhook_request_id for e in simulate_call(seed=seed, webhook_request_id=True, **options)] == ids
