@@ -1,7 +1,8 @@
 """Helpers shared by the server's route modules: the app key for the server, JSON bodies, and the error shape.
 
 Every error any route answers goes through :func:`fail`, which picks the shape by the request's
-``Cartesia-Version`` header (bound by :func:`api_version_scope` for the platform routes):
+``Cartesia-Version`` header (bound by the :func:`api_version` middleware, the first to see a request, for
+the platform's routes under ``/agents``, so the security and auth checks answer in the same shape):
 
 - ``2026-03-01`` and later: ``{"error_code", "title", "message", "request_id"}``, as the platform's
   current API reference shows;
@@ -16,12 +17,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 if TYPE_CHECKING:
     from harness.server.app import MockServer
@@ -31,7 +31,7 @@ __all__ = [
     "ERROR_CODES",
     "SERVER",
     "VERSIONED_ERRORS_SINCE",
-    "api_version_scope",
+    "api_version",
     "error_body",
     "fail",
     "json_object",
@@ -48,8 +48,10 @@ VERSIONED_ERRORS_SINCE = "2026-03-01"
 ERROR_CODES = {
     400: "invalid_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     409: "conflict",
+    421: "misdirected_request",
     500: "internal_error",
 }
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -80,12 +82,16 @@ async def json_object(request: web.Request, *, empty: dict[str, Any] | None = No
     return data
 
 
-@contextmanager
-def api_version_scope(request: web.Request) -> Iterator[None]:
-    """Within this block, :func:`fail` answers in the error shape of the request's ``Cartesia-Version``."""
+@web.middleware
+async def api_version(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """For the platform's routes, :func:`fail` answers in the error shape of the request's ``Cartesia-Version``."""
+    if not request.path.startswith("/agents"):
+        response: web.StreamResponse = await handler(request)
+        return response
     token = _API_VERSION.set(request.headers.get(API_VERSION_HEADER, "").strip() or None)
     try:
-        yield
+        response = await handler(request)
+        return response
     finally:
         _API_VERSION.reset(token)
 
@@ -117,9 +123,17 @@ def fail(status: int, message: str, description: str) -> NoReturn:
     raise _error(status, message, description)
 
 
+_ERRORS: dict[int, type[web.HTTPException]] = {
+    400: web.HTTPBadRequest,
+    401: web.HTTPUnauthorized,
+    403: web.HTTPForbidden,
+    404: web.HTTPNotFound,
+    409: web.HTTPConflict,
+    421: web.HTTPMisdirectedRequest,
+}
+
+
 def _error(status: int, title: str, message: str) -> web.HTTPException:
-    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound, 409: web.HTTPConflict}.get(
-        status, web.HTTPInternalServerError
-    )
+    cls = _ERRORS.get(status, web.HTTPInternalServerError)
     body = web.json_response(error_body(status, title, message, version=_API_VERSION.get())).text
     return cls(text=body, content_type="application/json")

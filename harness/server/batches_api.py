@@ -247,9 +247,7 @@ async def _dial_next(server: MockServer, batch: CallBatch, queue: deque[Recipien
             recipient.status, recipient.error_message = "failed", str(exc)
             batch.last_updated_at = now()
             continue
-        record = server.calls.get(call_id)
-        if record is not None:
-            record.batch_id = batch.id
+        server.calls.assign_batch(call_id, batch.id)
         recipient.status, recipient.agent_call_id = "dispatched", call_id
         batch.last_updated_at = now()
         try:

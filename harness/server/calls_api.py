@@ -6,7 +6,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from harness.server import audio
-from harness.server._http import api_version_scope, fail, json_response, server_of
+from harness.server._http import fail, json_response, server_of
 from harness.server._paging import cursor_page, list_body
 from harness.server.state import CallRecord
 
@@ -25,21 +25,16 @@ def _api_key(request: web.Request) -> str | None:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Platform routes (``/agents/...``) need an API key, as on Cartesia, and answer errors in the shape of the
-    request's ``Cartesia-Version``; the control API does neither.
-    """
-    if not request.path.startswith("/agents"):
-        response: web.StreamResponse = await handler(request)
-        return response
-    with api_version_scope(request):
+    """Platform routes (``/agents/...``) need an API key, as on Cartesia; the control API does not."""
+    if request.path.startswith("/agents"):
         key = _api_key(request)
         accepted = server_of(request).config.api_keys
         if key is None:
             fail(401, "Unauthorized", "Send an API key: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
         if accepted is not None and key not in accepted:
             fail(401, "Unauthorized", "The API key is not valid for this server (see HARNESS_API_KEYS).")
-        response = await handler(request)
-        return response
+    response: web.StreamResponse = await handler(request)
+    return response
 
 
 def _call_or_404(request: web.Request) -> CallRecord:

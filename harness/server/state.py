@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from harness._redact import mask_url
 from harness.models import (
     DIAL_FAILURE_END_REASONS,
     BaseEvent,
@@ -116,35 +117,60 @@ class CallsState:
 
     def __init__(self, *, max_calls: int = 1000) -> None:
         self._calls: dict[str, CallRecord] = {}
+        # Calls scheduled but not reached yet (plans are generated as they play): just their ids and agents,
+        # so a request for 100,000 calls costs a few bytes per call until each one starts.
+        self._scheduled: dict[str, str | None] = {}
+        self._ended: dict[str, None] = {}  # ids of ended calls, oldest first: the ones to forget
         self._sequence = 0
         self.max_calls = max_calls
         self.batches = BatchRegistry()
+        # Calls a batch placed that are scheduled but not reached yet: their record takes the batch id when created.
+        self._batch_of: dict[str, str] = {}
 
     def __len__(self) -> int:
-        return len(self._calls)
+        return len(self._calls) + len(self._scheduled)
 
     def clear(self) -> None:
         """Forget every call, and every call batch (batches still dialling stop)."""
         self._calls.clear()
+        self._scheduled.clear()
+        self._ended.clear()
+        self._batch_of.clear()
         self.batches.clear()
 
     def get(self, call_id: str) -> CallRecord | None:
-        """The call with this id, if known."""
-        return self._calls.get(call_id)
-
-    def create(self, call_id: str, agent_id: str | None) -> CallRecord:
-        """Register a scheduled call (status ``created``)."""
-        self._sequence += 1
-        record = CallRecord(id=call_id, agent_id=agent_id, sequence=self._sequence)
-        self._calls[call_id] = record
-        if len(self._calls) > self.max_calls:
-            self._forget_oldest_ended()
+        """The call with this id, if known (a scheduled call not reached yet is ``created``)."""
+        record = self._calls.get(call_id)
+        if record is None and call_id in self._scheduled:
+            scheduled = CallRecord(id=call_id, agent_id=self._scheduled[call_id], sequence=0)
+            scheduled.batch_id = self._batch_of.get(call_id)
+            return scheduled
         return record
 
-    def _forget_oldest_ended(self) -> None:
-        excess = len(self._calls) - self.max_calls
-        for call_id in [c.id for c in self._calls.values() if c.ended][:excess]:
-            del self._calls[call_id]
+    def assign_batch(self, call_id: str, batch_id: str) -> None:
+        """Mark a call as placed by a call batch (``GET /agents/calls?batch_id=``), whether it started yet or not."""
+        record = self._calls.get(call_id)
+        if record is not None:
+            record.batch_id = batch_id
+        elif call_id in self._scheduled:
+            self._batch_of[call_id] = batch_id
+
+    def schedule(self, call_ids: list[str], agent_id: str | None) -> None:
+        """Know these calls as ``created`` until :meth:`create` registers each as it starts."""
+        self._scheduled.update(dict.fromkeys(call_ids, agent_id))
+
+    def create(self, call_id: str, agent_id: str | None) -> CallRecord:
+        """Register a call that is starting (status ``created`` until its first event goes out)."""
+        self._scheduled.pop(call_id, None)
+        self._sequence += 1
+        record = CallRecord(id=call_id, agent_id=agent_id, sequence=self._sequence)
+        record.batch_id = self._batch_of.pop(call_id, None)
+        self._calls[call_id] = record
+        while len(self._calls) > self.max_calls and self._ended:
+            oldest = next(iter(self._ended))  # the call that ended first
+            del self._ended[oldest]
+            self._calls.pop(oldest, None)
+        return record
 
     def newest_first(self, *, agent_id: str | None = None, batch_id: str | None = None) -> list[CallRecord]:
         """Calls, newest first, optionally of one agent and of one call batch."""
@@ -188,6 +214,7 @@ class CallsState:
             call.pop("transcript", None)
             record.call.update(call)
             record.status = event.type.removeprefix("call_")
+            self._ended[record.id] = None
             record.start_time = record.start_time or stamp
             record.end_time = record.call.get("end_time") or stamp
             reason = event.effective_end_reason
@@ -223,10 +250,11 @@ class Webhook:
     updated_at: str = field(default_factory=now)
 
     def to_json(self, *, with_secret: bool = False) -> dict[str, Any]:
-        """The public view; the platform shows the secret once, in the answer to the POST that created it."""
+        """The public view: a password in the URL masked, and the secret only ``with_secret`` (the platform shows
+        it once, in the answer to the POST that created the webhook, to the caller who sent it)."""
         data: dict[str, Any] = {
             "id": self.id,
-            "url": self.url,
+            "url": mask_url(self.url),
             "display_name": self.display_name,
             "created_at": self.created_at,
             "updated_at": self.updated_at,

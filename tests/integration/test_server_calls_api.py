@@ -106,6 +106,8 @@ async def test_call_state_follows_the_deliveries_one_by_one(http: aiohttp.Client
 
 async def test_listing_pages_through_every_call_newest_first(server: MockServer, http: aiohttp.ClientSession) -> None:
     first = await server.start_calls("happy-path", calls=4)
+    # Calls are listed by when they started: the second scenario starts once the first one has played.
+    await server.wait_for_calls(first)
     second = await server.start_calls("failed-calls", calls=3)
     await server.wait_for_calls()
     newest_first = list(reversed(first + second))
