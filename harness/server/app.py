@@ -25,8 +25,8 @@ from harness.scenarios import (
     load_scenario,
     scenario_with_params,
 )
-from harness.server import calls_api, control, security, webhooks_api
-from harness.server._http import SERVER
+from harness.server import batches_api, calls_api, control, deployments_api, security, webhooks_api
+from harness.server._http import SERVER, api_version
 from harness.server.config import ServerConfig
 from harness.server.state import CallsState, Webhook, WebhookRegistry, now
 from harness.serving import AppServer
@@ -118,11 +118,13 @@ class MockServer:
         guard = security.guard(
             host=self.config.host, token=self.config.control_token, allowed_hosts=self.config.allowed_hosts
         )
-        app = web.Application(middlewares=[_record_errors, guard, calls_api.auth_middleware])
+        app = web.Application(middlewares=[api_version, _record_errors, guard, calls_api.auth_middleware])
         app[SERVER] = self
         app.add_routes(control.routes)
         app.add_routes(calls_api.routes)
         app.add_routes(webhooks_api.routes)
+        app.add_routes(deployments_api.routes)
+        batches_api.setup(app)
         http = AppServer(app, host=self.config.host, port=self.config.port, shutdown_timeout=STOP_GRACE)
         try:
             await http.start()
