@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from harness._redact import mask_text
 from harness.delivery import Deliverer, Delivery
 from harness.errors import ConfigError, HarnessError
 from harness.models import parse_event
@@ -26,7 +27,7 @@ from harness.scenarios import (
     scenario_with_params,
 )
 from harness.server import batches_api, calls_api, control, deployments_api, security, webhooks_api
-from harness.server._http import SERVER, api_version
+from harness.server._http import SERVER, api_version, fail
 from harness.server.config import ServerConfig
 from harness.server.state import CallsState, Webhook, WebhookRegistry, now
 from harness.serving import AppServer
@@ -50,10 +51,9 @@ async def _record_errors(request: web.Request, handler: Handler) -> web.StreamRe
     except web.HTTPException:
         raise
     except Exception as exc:
-        request.app[SERVER].record_error(exc)
-        return web.json_response(
-            {"message": "Internal error", "description": f"{type(exc).__name__}: {exc}"}, status=500
-        )
+        server = request.app[SERVER]
+        server.record_error(exc)
+        fail(500, "Internal error", mask_text(f"{type(exc).__name__}: {exc}", server.known_secrets))
 
 
 class MockServer:
