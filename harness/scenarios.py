@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,7 +37,7 @@ from harness import _ids
 from harness._files import read_capped
 from harness._validation import describe_validation_error
 from harness.errors import ScenarioError
-from harness.models import END_REASONS, BaseEvent, UnknownEvent, parse_event
+from harness.models import AGENT_END_REASONS, END_REASONS, BaseEvent, UnknownEvent, parse_event
 from harness.recording import RecordedCall, read_recording
 
 __all__ = [
@@ -63,7 +64,7 @@ __all__ = [
 FAULT_KINDS = ("duplicate", "concurrent_duplicate", "reordered", "dropped", "unknown_event")
 # Event types Cartesia may add one day; receivers must answer 2xx and ignore them.
 UNKNOWN_EVENT_TYPES = ("call_transferred", "call_recording_ready", "agent_handoff", "call_note")
-_OUTCOME_NAMES = ("completed", "failed", *END_REASONS)
+_OUTCOME_NAMES = ("completed", "failed", *END_REASONS, *AGENT_END_REASONS)
 
 # Bounds on what a scenario (a file, or a control API request) can ask for; the README's "Bounds" table.
 MAX_CALLS = 100_000
@@ -97,6 +98,18 @@ class GeneratorSettings(_Section):
     legacy_fields: bool = True
     format: Literal["current", "legacy-2025"] = "current"
     locale: str | None = None
+    # Pins every call to an outbound phone call to this number, with this metadata (as a call batch does).
+    outbound_to: str | None = None
+    metadata: dict[str, Any] | None = None
+    # Assumed, off by default: an id per event in the envelope, the same on every retry of the event.
+    webhook_request_id: bool = False
+
+    @field_validator("outbound_to")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\+[1-9]\d{1,14}", value):
+            raise ValueError(f"an E.164 phone number such as +15555550100, got {value!r}")
+        return value
 
     @field_validator("outcomes")
     @classmethod
@@ -244,6 +257,8 @@ class Scenario(_Section):
             "legacy_fields": settings.legacy_fields,
             "call_id": call_id,
         }
+        if settings.webhook_request_id:
+            options["webhook_request_id"] = True
         if settings.outcomes:
             names = list(settings.outcomes)
             options["outcome"] = rng.choices(names, weights=[settings.outcomes[n] for n in names])[0]
@@ -252,7 +267,8 @@ class Scenario(_Section):
         if settings.turns is not None:
             low, high = (settings.turns, settings.turns) if isinstance(settings.turns, int) else settings.turns
             options["turns"] = rng.randint(low, high)
-        for name, value in (("start", start), ("locale", settings.locale), ("agent_id", agent_id)):
+        pins = (("outbound_to", settings.outbound_to), ("metadata", settings.metadata))
+        for name, value in (("start", start), ("locale", settings.locale), ("agent_id", agent_id), *pins):
             if value is not None:
                 options[name] = value
         if webhook_id is not None:

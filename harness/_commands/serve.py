@@ -89,10 +89,10 @@ async def _serve(config: ServerConfig, scenarios: list[str]) -> int:
             f"delivering to {mask_url(hook.url)}" if hook else "no webhook yet (pass --to URL or POST /agents/webhooks)"
         )
         print(f"mock Cartesia server: {server.url}  ({target}; log: {config.db_path})", flush=True)
-        print(f"web console: {server.url}/", flush=True)
         if config.control_token:
             # The link sets the token as a cookie in the browser that opens it; share it only with trusted people.
             print(f"control API and console need the control token; open {server.url}/?token={config.control_token}")
+        print(f"web console: {server.url}/", flush=True)
         for name in scenarios:
             call_ids = await server.start_calls(name)
             print(f"started scenario {name}: {len(call_ids)} calls", flush=True)

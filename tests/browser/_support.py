@@ -128,11 +128,13 @@ def harness_serve(*args: str) -> Iterator[Serve]:
     try:
         assert process.stdout is not None
         banner = process.stdout.readline()
-        console = process.stdout.readline()
         if not banner.startswith("mock Cartesia server: "):
             process.kill()
             raise RuntimeError(f"harness serve did not start: {banner}{process.communicate(timeout=20)[1]}")
-        assert console.startswith("web console: "), console
+        # The console's URL follows the banner (after the control-token link, when there is one).
+        following = [process.stdout.readline() for _ in range(1 + ("--control-token" in args))]
+        console = following[-1]
+        assert console.startswith("web console: "), following
         yield Serve(process, banner.split()[3], console.split()[2])
     finally:
         if process.poll() is None:

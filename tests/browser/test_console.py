@@ -290,6 +290,8 @@ def test_every_page_fits_a_narrow_window_and_the_menu_works_by_keyboard(browser:
     try:
         for page in pages:
             browser.get(serve.console + page)
+            # Measured once the stylesheet applies (its rules make wide tables scroll inside their own box).
+            wait(browser, lambda b: b.execute_script("return getComputedStyle(document.body).margin === '0px';"))
             width = browser.execute_script("return document.documentElement.scrollWidth;")
             assert width <= 400, f"/{page} is {width} px wide at 400 px: {wider_than(browser, 400)}"
     finally:

@@ -348,3 +348,17 @@ async def test_the_recording_of_a_call_in_progress_is_not_there_yet(
     async with http.get(f"{server.url}/calls/{call_id}/recording.wav") as response:
         assert response.headers["Content-Type"] == "audio/wav"
         assert (await response.content.read(4)) == b"RIFF"
+
+
+async def test_a_call_without_a_recording_says_why(server: MockServer, http: aiohttp.ClientSession) -> None:
+    [busy] = await server.start_calls(calls=1, outcome="dial_busy")
+    [talked] = await server.start_calls("happy-path", calls=1)
+    await server.wait_for_calls()
+    _, page = await get(http, f"{server.url}/calls/{busy}?tab=recording")
+    assert "The call failed before connecting: there is no recording." in page
+    assert "<audio" not in page
+    async with http.delete(f"{server.url}/agents/calls/{talked}", headers={"X-API-Key": "k"}) as response:
+        assert response.status == 200, await response.text()
+    _, page = await get(http, f"{server.url}/calls/{talked}?tab=recording")
+    assert "The call was deleted (redacted): its recording was erased." in page
+    assert "Deleted (redacted) at " in page

@@ -108,6 +108,8 @@ class CallPage:
     deliveries: int = 0
     failed: int = 0
     scenario: str | None = None
+    redacted_at: str | None = None
+    no_recording: str | None = None  # why an ended call has no recording (as the Calls API's audio answers)
 
 
 def page_from_record(record: CallRecord, row: CallRow | None) -> CallPage:
@@ -134,7 +136,17 @@ def page_from_record(record: CallRecord, row: CallRow | None) -> CallPage:
         deliveries=row.deliveries if row else 0,
         failed=row.failed if row else 0,
         scenario=row.scenario if row else None,
+        redacted_at=record.redacted_at,
+        no_recording=_no_recording(record),
     )
+
+
+def _no_recording(record: CallRecord) -> str | None:
+    if record.redacted_at is not None:
+        return "The call was deleted (redacted): its recording was erased."
+    if record.ended and record.failed_before_connecting:
+        return "The call failed before connecting: there is no recording."
+    return None
 
 
 def page_from_log(row: CallRow, deliveries: list[StoredDelivery]) -> CallPage:
