@@ -13,13 +13,15 @@ Only a crash of the machine itself may lose the last transactions (``synchronous
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sqlite3
 import threading
 import time
+import urllib.parse
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,7 @@ from typing import Any
 from harness.delivery import Attempt, Delivery
 from harness.errors import ConfigError, DeliveryError
 
-__all__ = ["DEFAULT_DB_PATH", "MEMORY", "DeliveryLog", "StoredCall", "StoredDelivery"]
+__all__ = ["DEFAULT_DB_PATH", "MEMORY", "CallState", "DeliveryLog", "StoredCall", "StoredDelivery"]
 
 DEFAULT_DB_PATH = Path(".harness") / "deliveries.db"
 MEMORY = ":memory:"
@@ -112,6 +114,31 @@ _UPSERT_CALL = _Statement("INSERT OR REPLACE INTO calls VALUES {values}", 5)
 _CHUNKS = (64, 16, 4, 1)
 _DELIVERY_COLUMNS = "id, url, event_type, call_id, body, created_at, ok, replay_of"
 
+# Added for the web console, additively: a log written by an older harness gains them when opened, and an
+# older harness ignores them. ``call_states`` holds each call's state as the Calls API last showed it, so
+# calls the Calls API has forgotten (it keeps the last ``max_calls``) still list with their status.
+_CONSOLE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS call_states (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    agent_name TEXT,
+    start_time TEXT,
+    end_time TEXT,
+    end_reason TEXT,
+    deployment_id TEXT,
+    deployment_version_id TEXT,
+    deployment_region TEXT,
+    turns INTEGER NOT NULL,
+    duration REAL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_created ON calls (created_at);
+CREATE INDEX IF NOT EXISTS call_states_deployment ON call_states (deployment_id);
+-- Only failed deliveries are in it, so a successful delivery costs it nothing to write.
+CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (call_id) WHERE ok = 0;
+"""
+_UPSERT_CALL_STATE = _Statement("INSERT OR REPLACE INTO call_states VALUES {values}", 12)
+
 
 @dataclass
 class StoredDelivery:
@@ -151,6 +178,24 @@ class StoredCall:
     scenario: str | None
     events: int
     created_at: float
+
+
+@dataclass(frozen=True)
+class CallState:
+    """A call as the Calls API showed it at its last status change (created, started, completed, failed)."""
+
+    id: str
+    status: str
+    agent_name: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    end_reason: str | None = None
+    deployment_id: str | None = None
+    deployment_version_id: str | None = None
+    deployment_region: str | None = None
+    turns: int = 0
+    duration: float | None = None
+    updated_at: float = field(default_factory=time.time)
 
 
 def _text(data: bytes) -> str:
@@ -302,6 +347,10 @@ class DeliveryLog:
         self._lock = threading.Lock()
         self._writer = _Writer(self._connection, self._lock, self._description)
         self._closed = False
+        # query()'s own read-only connection to a file log, opened on first use.
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
+        self._reader_finalizer: weakref.finalize[Any, Any] | None = None
         # Commit what is queued even if the owner forgets close(), including at interpreter exit.
         self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._connection)
 
@@ -363,6 +412,12 @@ class DeliveryLog:
         self._check_open()
         self._writer.submit([(_UPSERT_CALL, (call_id, agent_id, scenario, events, time.time()))])
 
+    def record_call_state(self, state: CallState) -> None:
+        """Queue a call's current state, replacing the last one recorded (the console lists calls from these)."""
+        self._check_open()
+        row = tuple(getattr(state, column.name) for column in dataclasses.fields(state))
+        self._writer.submit([(_UPSERT_CALL_STATE, row)])
+
     def flush(self) -> None:
         """Return once everything recorded so far is committed; raises DeliveryError if writing failed."""
         self._check_open()
@@ -373,6 +428,9 @@ class DeliveryLog:
         if self._closed:
             return
         self._closed = True
+        with self._reader_lock:  # a query in another thread finishes first
+            if self._reader_finalizer is not None:
+                self._reader_finalizer()
         self._finalizer()
         self._writer._raise_failure()
 
@@ -383,6 +441,7 @@ class DeliveryLog:
             self._connection.execute("DELETE FROM attempts")
             self._connection.execute("DELETE FROM deliveries")
             self._connection.execute("DELETE FROM calls")
+            self._connection.execute("DELETE FROM call_states")
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -442,6 +501,37 @@ class DeliveryLog:
                 (limit, offset),
             ).fetchall()
         return [StoredCall(*row) for row in rows]
+
+    def query(
+        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = (), *, fresh: bool = True
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a read-only ``SELECT`` over the log's tables (the schema created in this module).
+
+        For views of the log that the methods above do not offer (the web console's lists). With ``fresh``
+        it sees everything recorded before it; without, what the writer has committed (at most a few ms
+        behind), without waiting for it. A file log is read through a connection of its own, so a read
+        never waits for a write either. ConfigError for anything but a SELECT.
+        """
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise ConfigError("DeliveryLog.query runs SELECT statements only")
+        if fresh:
+            self.flush()
+        with self._snapshot() as connection:
+            return [tuple(row) for row in connection.execute(sql, parameters)]
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        self._check_open()
+        if not isinstance(self.path, Path):  # ":memory:" exists in the writer's connection only
+            with self._lock:
+                yield self._connection
+            return
+        with self._reader_lock:
+            if self._reader is None:
+                uri = "file:" + urllib.parse.quote(str(self.path.resolve())) + "?mode=ro"
+                self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                self._reader_finalizer = weakref.finalize(self, self._reader.close)
+            yield self._reader
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -536,6 +626,7 @@ def _connect(path: str | Path) -> sqlite3.Connection:
             raise ConfigError(message)
         with connection:
             connection.executescript(_SCHEMA)
+            connection.executescript(_CONSOLE_SCHEMA)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.Error as exc:
         connection.close()

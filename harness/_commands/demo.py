@@ -54,6 +54,7 @@ async def _demo(calls: int, seed: int, db: Path) -> Report:
         config = ServerConfig(port=0, target_url=url, secret=secret, db_path=db)
         async with MockServer(config) as server:
             print(paint("2. Mock Cartesia server", "bold", enabled=color) + f" at {server.url}, playing {calls} calls")
+            print(f"   web console: {server.url}/ (open while the demo runs)")
             started = time.time()
             call_ids = await server.start_calls(DEMO_SCENARIO, calls=calls, seed=seed)
             await server.wait_for_calls(call_ids)

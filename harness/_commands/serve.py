@@ -92,6 +92,7 @@ async def _serve(config: ServerConfig, scenarios: list[str]) -> int:
         if config.control_token:
             # The link sets the token as a cookie in the browser that opens it; share it only with trusted people.
             print(f"control API and console need the control token; open {server.url}/?token={config.control_token}")
+        print(f"web console: {server.url}/", flush=True)
         for name in scenarios:
             call_ids = await server.start_calls(name)
             print(f"started scenario {name}: {len(call_ids)} calls", flush=True)

@@ -39,6 +39,10 @@ class CheckResult:
     duration: float = 0.0
     doc: str = ""
 
+    def details(self) -> str:
+        """The evidence and reproduction lines the terminal report prints under a failure or warning."""
+        return _details(self)
+
     def to_json(self) -> dict[str, Any]:
         """The result as JSON-ready data."""
         return {

@@ -29,6 +29,7 @@ from harness.scenarios import (
 from harness.server import batches_api, calls_api, control, deployments_api, security, webhooks_api
 from harness.server._http import SERVER, api_version, fail
 from harness.server.config import ServerConfig
+from harness.server.console import setup_console
 from harness.server.state import CallsState, Webhook, WebhookRegistry, now
 from harness.serving import AppServer
 from harness.store import DeliveryLog
@@ -125,6 +126,7 @@ class MockServer:
         app.add_routes(webhooks_api.routes)
         app.add_routes(deployments_api.routes)
         batches_api.setup(app)
+        setup_console(app, self)  # the web console at "/"
         http = AppServer(app, host=self.config.host, port=self.config.port, shutdown_timeout=STOP_GRACE)
         try:
             await http.start()

@@ -8,6 +8,7 @@ ended call can be redacted (``DELETE /agents/calls/{id}``): its content is erase
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +25,7 @@ from harness.models import (
 )
 from harness.server.batch_state import BatchRegistry
 
-__all__ = ["CallRecord", "CallsState", "Webhook", "WebhookRegistry", "now"]
+__all__ = ["CallListener", "CallRecord", "CallsState", "Webhook", "WebhookRegistry", "now"]
 
 
 def now() -> str:
@@ -109,10 +110,16 @@ class CallRecord:
         return max((float(e) for e in ends if isinstance(e, int | float)), default=0.0)
 
 
+# Called with a call that was created or advanced, and its status before (None when it was just created).
+CallListener = Callable[["CallRecord", str | None], None]
+
+
 class CallsState:
     """The calls the server knows, in creation order; the oldest ended ones are forgotten past ``max_calls``.
 
     The cap keeps a long-running server's memory bounded; the delivery log keeps every delivery anyway.
+    ``listeners`` are told of every change (the web console follows calls with them); they must be cheap
+    and must not raise, as they run inside the delivery loop.
     """
 
     def __init__(self, *, max_calls: int = 1000) -> None:
@@ -123,6 +130,7 @@ class CallsState:
         self._ended: dict[str, None] = {}  # ids of ended calls, oldest first: the ones to forget
         self._sequence = 0
         self.max_calls = max_calls
+        self.listeners: list[CallListener] = []
         self.batches = BatchRegistry()
         # Calls a batch placed that are scheduled but not reached yet: their record takes the batch id when created.
         self._batch_of: dict[str, str] = {}
@@ -170,6 +178,8 @@ class CallsState:
             oldest = next(iter(self._ended))  # the call that ended first
             del self._ended[oldest]
             self._calls.pop(oldest, None)
+        for listener in self.listeners:
+            listener(record, None)
         return record
 
     def newest_first(self, *, agent_id: str | None = None, batch_id: str | None = None) -> list[CallRecord]:
@@ -190,6 +200,7 @@ class CallsState:
         record = self._calls.get(call_id) or self.create(call_id, event.agent_id)
         if record.redacted_at is not None:
             return  # erased for good: what goes out after the redaction (the analysis) is not kept either
+        before = record.status
         record.updated_at = now()
         stamp = str(event.timestamp) if event.timestamp is not None else None
         wire = event.to_wire()
@@ -225,6 +236,8 @@ class CallsState:
             record.logs.append(f"{stamp} post-call analysis ready")
         else:
             record.logs.append(f"{stamp} {event.type}")
+        for listener in self.listeners:
+            listener(record, before)
 
 
 def _turn_log(turn: dict[str, Any], stamp: str | None) -> str:
