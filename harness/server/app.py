@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -15,7 +16,6 @@ from aiohttp.typedefs import Handler
 from harness._redact import mask_text
 from harness.delivery import Deliverer, Delivery
 from harness.errors import ConfigError, HarnessError
-from harness.models import parse_event
 from harness.player import play
 from harness.scenarios import (
     Plan,
@@ -234,14 +234,14 @@ class MockServer:
         on the platform, so the call's state moves forward through its events in their own order.
         """
         if planned.event_index is None:  # an injected unknown event: only a log line
-            self.calls.apply(planned.call_id, planned.event)
+            self.calls.apply(planned.call_id, json.loads(planned.body))
             return
         progress = self._progress.get(planned.call_id)
         if progress is None:
             return
         call, applied = progress
         while applied <= planned.event_index:
-            self.calls.apply(call.call_id, parse_event(call.event_bodies[applied]))
+            self.calls.apply(call.call_id, json.loads(call.event_bodies[applied]))
             applied += 1
         if applied >= len(call.event_bodies):
             del self._progress[call.call_id]

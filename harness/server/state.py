@@ -8,7 +8,7 @@ ended call can be redacted (``DELETE /agents/calls/{id}``): its content is erase
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,10 +17,6 @@ from harness._redact import mask_url
 from harness.models import (
     DIAL_FAILURE_END_REASONS,
     BaseEvent,
-    CallCompleted,
-    CallFailed,
-    CallTurn,
-    PostCallAnalysis,
     Timestamp,
 )
 from harness.server.batch_state import BatchRegistry
@@ -195,49 +191,62 @@ class CallsState:
         """The agents of the calls known."""
         return {c.agent_id for c in self._calls.values() if c.agent_id is not None}
 
-    def apply(self, call_id: str, event: BaseEvent) -> None:
-        """Advance the call's state now that ``event`` went out (or was deliberately dropped)."""
-        record = self._calls.get(call_id) or self.create(call_id, event.agent_id)
+    def apply(self, call_id: str, event: BaseEvent | Mapping[str, Any]) -> None:
+        """Advance the call's state now that ``event`` went out (or was deliberately dropped).
+
+        ``event`` is a parsed event or its JSON object: the server passes the object, which costs a
+        fraction of validating the event again, for every delivery.
+        """
+        wire = event.to_wire() if isinstance(event, BaseEvent) else event
+        kind = wire.get("type")
+        agent = wire.get("agent_id")
+        record = self._calls.get(call_id) or self.create(call_id, agent if isinstance(agent, str) else None)
         if record.redacted_at is not None:
             return  # erased for good: what goes out after the redaction (the analysis) is not kept either
         before = record.status
         record.updated_at = now()
-        stamp = str(event.timestamp) if event.timestamp is not None else None
-        wire = event.to_wire()
-        if event.type == "call_started":
-            record.call.update(wire.get("call") or {})
+        stamp = wire.get("timestamp") if isinstance(wire.get("timestamp"), str) else None
+        call = _object(wire.get("call"))
+        if kind == "call_started":
+            record.call.update(call)
             record.call.pop("transcript", None)
             record.status = "started"
             record.start_time = record.start_time or record.call.get("start_time") or stamp
             record.logs.append(f"{stamp} call started")
-        elif isinstance(event, CallTurn):
-            turn = event.effective_turn
+        elif kind == "call_turn":
+            # The turn, from "turn" or else the legacy "body" (the only one in 2025 payloads).
+            turn = _object(wire.get("turn")) or _object(wire.get("body"))
             if record.start_time is None:
                 record.start_time = stamp
             if record.status == "created":
                 record.status = "started"
-            if turn is not None:
-                record.transcript.append(turn.to_wire())
-                record.logs.append(_turn_log(turn.to_wire(), stamp))
-        elif isinstance(event, CallCompleted | CallFailed):
-            call = dict(wire.get("call") or {})
-            record.transcript = [t.to_wire() for t in event.transcript]
-            call.pop("transcript", None)
-            record.call.update(call)
-            record.status = event.type.removeprefix("call_")
+            if turn:
+                record.transcript.append(turn)
+                record.logs.append(_turn_log(turn, stamp))
+        elif kind in ("call_completed", "call_failed"):
+            transcript = call.get("transcript") if isinstance(call.get("transcript"), list) else wire.get("body")
+            record.transcript = [turn for turn in transcript or [] if isinstance(turn, dict)]
+            record.call.update({key: value for key, value in call.items() if key != "transcript"})
+            record.status = str(kind).removeprefix("call_")
             self._ended[record.id] = None
             record.start_time = record.start_time or stamp
             record.end_time = record.call.get("end_time") or stamp
-            reason = event.effective_end_reason
+            reason = call.get("end_reason") or wire.get("end_reason")
             record.logs.append(f"{stamp} call {record.status}" + (f" ({reason})" if reason else ""))
-        elif isinstance(event, PostCallAnalysis):
-            if event.analysis is not None and event.analysis.summary is not None:
-                record.call["summary"] = event.analysis.summary
+        elif kind == "post_call_analysis":
+            summary = _object(wire.get("analysis")).get("summary")
+            if summary is not None:
+                record.call["summary"] = summary
             record.logs.append(f"{stamp} post-call analysis ready")
         else:
-            record.logs.append(f"{stamp} {event.type}")
+            record.logs.append(f"{stamp} {kind}")
         for listener in self.listeners:
             listener(record, before)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (a payload may hold anything anywhere)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _turn_log(turn: dict[str, Any], stamp: str | None) -> str:
