@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Protocol
 
 from harness._http1 import ConnectionPool, HTTPFailure, Target, custom_tls_context
+from harness.failure_kind import FailureKind
 from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent
 
 __all__ = [
@@ -37,21 +38,6 @@ USER_AGENT = "cartesia-webhook-harness/0.1 (+mock Cartesia webhooks)"
 # Assumed: statuses a retrying sender would retry; only used when retries are turned on.
 DEFAULT_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MASK = "***"
-
-
-class FailureKind:
-    """Why an attempt failed. ``status`` means the receiver answered, but not with a 2xx."""
-
-    REFUSED = "refused"
-    TIMEOUT = "timeout"
-    RESET = "reset"
-    TLS = "tls"
-    INVALID_HTTP = "invalid_http"
-    REDIRECT = "redirect"
-    STATUS = "status"
-    # The sender was stopped (SIGINT/SIGTERM) while the attempt was in flight; recorded, then re-raised.
-    CANCELLED = "cancelled"
-    OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -91,7 +77,7 @@ class Attempt:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: bytes = b""
     response_truncated: bool = False
-    failure: str | None = None
+    failure: FailureKind | None = None
     error: str | None = None
 
     @property
@@ -309,7 +295,7 @@ class Deliverer:
         return attempt
 
 
-def classify_failure(exc: BaseException, timeout: float) -> tuple[str, str]:
+def classify_failure(exc: BaseException, timeout: float) -> tuple[FailureKind, str]:
     """The failure kind and a one-line explanation for an exception raised while posting."""
     if isinstance(exc, HTTPFailure):
         return exc.kind, exc.message

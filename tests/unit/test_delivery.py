@@ -79,7 +79,10 @@ def test_backoff_schedule_repeats_its_last_step() -> None:
 
 def test_classify_failure_names_the_kind() -> None:
     assert classify_failure(TimeoutError(), 2.5) == (FailureKind.TIMEOUT, "no complete response within 2.5 s")
-    assert classify_failure(HTTPFailure("invalid_http", "bad status line"), 1) == ("invalid_http", "bad status line")
+    assert classify_failure(HTTPFailure(FailureKind.INVALID_HTTP, "bad status line"), 1) == (
+        "invalid_http",
+        "bad status line",
+    )
     assert classify_failure(ConnectionResetError(104, "reset"), 1)[0] == FailureKind.RESET
     assert classify_failure(ConnectionRefusedError(), 1)[0] == FailureKind.REFUSED
     assert classify_failure(ValueError("odd"), 1) == (FailureKind.OTHER, "ValueError: odd")
