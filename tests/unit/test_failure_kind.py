@@ -23,7 +23,8 @@ def test_the_kinds_and_their_values() -> None:
         "other",
         "unknown",
     ]
-    assert FailureKind.TIMEOUT == "timeout"
+    stored: str = "timeout"  # as a plain string from a log or a JSON report
+    assert FailureKind.TIMEOUT == stored
     assert f"{FailureKind.INVALID_HTTP}" == "invalid_http"
     assert FailureKind("unknown") is FailureKind.UNKNOWN
 
