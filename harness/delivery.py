@@ -12,7 +12,7 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
@@ -30,6 +30,7 @@ __all__ = [
     "Delivery",
     "DeliverySettings",
     "FailureKind",
+    "WriteAheadRecorder",
     "mask_secret",
     "webhook_headers",
 ]
@@ -79,6 +80,8 @@ class Attempt:
     response_truncated: bool = False
     failure: FailureKind | None = None
     error: str | None = None
+    # Read back from the log: the intent is recorded but its outcome not yet (the sender is still waiting).
+    in_flight: bool = False
 
     @property
     def ok(self) -> bool:
@@ -119,6 +122,16 @@ class AttemptRecorder(Protocol):
     """Where attempts are logged (the SQLite delivery log implements this)."""
 
     def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None: ...
+
+
+class WriteAheadRecorder(AttemptRecorder, Protocol):
+    """A recorder that also logs each attempt before it is sent (the SQLite delivery log does).
+
+    The Deliverer awaits :meth:`record_intent` before the request's first byte is written, and records the
+    outcome with ``record_attempt`` afterwards; a recorder without ``record_intent`` gets only outcomes.
+    """
+
+    async def record_intent(self, delivery: Delivery, attempt: Attempt) -> None: ...
 
 
 def webhook_headers(secret: str | None, *, header_name: str = WEBHOOK_SECRET_HEADER) -> dict[str, str]:
@@ -257,18 +270,28 @@ class Deliverer:
     async def _attempt(self, delivery: Delivery, number: int, headers: dict[str, str]) -> Attempt:
         pool = self._ensure_pool()
         attempt = Attempt(number=number, url=delivery.url, request_headers=mask_secret(headers), started_at=time.time())
+        # Write-ahead when the recorder can: the intent is committed before the request's first byte goes out.
+        record_intent: Callable[[Delivery, Attempt], Awaitable[None]] | None = getattr(
+            self.recorder, "record_intent", None
+        )
         async with self._slots:
             started = time.perf_counter()
             try:
-                # One deadline for connecting, sending and reading the whole (capped) response.
-                async with asyncio.timeout(self.settings.timeout):
-                    response = await pool.post(
-                        Target.parse(delivery.url), headers, delivery.body, limit=self.settings.max_response_bytes
-                    )
-                attempt.status = response.status
-                attempt.response_headers = response.headers
-                attempt.response_body = response.body
-                attempt.response_truncated = response.truncated
+                if record_intent is not None:
+                    await record_intent(delivery, attempt)
+                    started = time.perf_counter()
+                try:
+                    # One deadline for connecting, sending and reading the whole (capped) response.
+                    async with asyncio.timeout(self.settings.timeout):
+                        response = await pool.post(
+                            Target.parse(delivery.url), headers, delivery.body, limit=self.settings.max_response_bytes
+                        )
+                    attempt.status = response.status
+                    attempt.response_headers = response.headers
+                    attempt.response_body = response.body
+                    attempt.response_truncated = response.truncated
+                except Exception as exc:  # every failure becomes a recorded attempt, never an escape
+                    attempt.failure, attempt.error = classify_failure(exc, self.settings.timeout)
             except asyncio.CancelledError:
                 # Stopping the sender must not lose the in-flight attempt: log it, then let the cancel go on.
                 attempt.status = None
@@ -281,8 +304,6 @@ class Deliverer:
                 if self.recorder is not None:
                     self.recorder.record_attempt(delivery, attempt)
                 raise
-            except Exception as exc:  # every failure becomes a recorded attempt, never an escape
-                attempt.failure, attempt.error = classify_failure(exc, self.settings.timeout)
             attempt.latency = time.perf_counter() - started
         if attempt.failure is None and attempt.status is not None and not 200 <= attempt.status < 300:
             is_redirect = 300 <= attempt.status < 400

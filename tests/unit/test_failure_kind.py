@@ -24,7 +24,7 @@ def test_the_kinds_and_their_values() -> None:
         "unknown",
     ]
     stored: str = "timeout"  # as a plain string from a log or a JSON report
-    assert FailureKind.TIMEOUT == stored
+    assert stored == FailureKind.TIMEOUT
     assert f"{FailureKind.INVALID_HTTP}" == "invalid_http"
     assert FailureKind("unknown") is FailureKind.UNKNOWN
 
