@@ -10,7 +10,7 @@ for --rounds rounds so machine load hits every side alike:
     loop ($HARNESS_LOOP=asyncio and uvloop), to each receiver; its own delivery rate, cross-checked
     against the count in its delivery log;
   - serve: ``harness serve`` on each loop, given the burst scenario through its control API; deliveries
-    in its log over the time until its health reports no call in progress (aiohttp receiver);
+    in its log over the span of their attempts (aiohttp receiver);
   - direct: Deliverer in this process (on uvloop when installed) posting wrk's body to the raw receiver
     with no log, with the log recording outcomes only, and with the write-ahead log (intent, then
     outcome): what the log and its intents cost.
@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -66,7 +67,11 @@ def run_send(url: str, db: Path, calls: int, loop: str = "uvloop") -> tuple[floa
 
 
 def run_serve(url: str, db: Path, calls: int, loop: str) -> float:
-    """``harness serve`` on ``loop`` playing the burst scenario; deliveries per second until it is idle again."""
+    """``harness serve`` on ``loop`` playing the burst scenario; its delivery rate.
+
+    The rate is the log's deliveries over the span from the first attempt's start to the last one's end (as
+    harness send reports play time): the server plans the calls before the first delivery goes out.
+    """
     command = [sys.executable, "-m", "harness", "serve", "--port", "0", "--to", url, "--secret", SECRET]
     command += ["--db", str(db), "--concurrency", str(CONCURRENCY)]
     environment = {**os.environ, "HARNESS_LOOP": loop}
@@ -82,22 +87,25 @@ def run_serve(url: str, db: Path, calls: int, loop: str) -> float:
             data=json.dumps({"scenario": "burst", "calls": calls}).encode(),
             headers={"Content-Type": "application/json"},
         )
-        started = time.perf_counter()
         with urllib.request.urlopen(request, timeout=60) as answer:
             answer.read()
-        deadline = started + 600
-        while time.perf_counter() < deadline:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
             with urllib.request.urlopen(f"{base}/_harness/health", timeout=60) as answer:
                 if json.loads(answer.read())["calls_in_progress"] == 0:
                     break
-            time.sleep(0.01)  # poll pacing: 10 ms against runs of seconds
-        elapsed = time.perf_counter() - started
+            time.sleep(0.05)  # poll pacing; the rate comes from the log's timestamps, not from this loop
         server.terminate()
         server.wait(timeout=60)
-    with DeliveryLog(db) as log:
-        delivered = log.count()
+    connection = sqlite3.connect(db)
+    try:
+        delivered, first, last = connection.execute(
+            "SELECT count(*), min(started_at), max(started_at + latency) FROM attempts"
+        ).fetchone()
+    finally:
+        connection.close()
     _remove_log(db)
-    return delivered / elapsed
+    return float(delivered) / float(last - first)
 
 
 class _OutcomesOnly:
