@@ -8,6 +8,7 @@ import socket
 from contextlib import suppress
 from urllib.parse import urlsplit
 
+from harness._redact import mask_url
 from harness.errors import ConfigError
 
 
@@ -36,18 +37,30 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def require_http_url(url: str, what: str) -> None:
-    """ConfigError naming ``what`` (``--to``, ``target URL``) unless ``url`` is http(s) with a host and a valid port."""
+def http_url_problem(url: str) -> str | None:
+    """What ``url`` should be, when it is not an http(s) URL a request can go to (None when it is)."""
+    example = "such as http://127.0.0.1:8000/webhooks"
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        # CR or LF would split the request line; the receiver would be blamed for its 400.
+        return f"a URL without control characters (CR, LF, tab, ...), {example}"
     try:
         parts = urlsplit(url)  # raises for a malformed IPv6 address ("http://[::1/")
     except ValueError as exc:
-        raise ConfigError(f"{what} {url!r}: not a valid URL ({exc}); e.g. http://127.0.0.1:8000/webhooks") from None
+        return f"a valid URL ({exc}), {example}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{what} {url!r}: expected an http:// or https:// URL such as http://127.0.0.1:8000/webhooks")
+        return f"an http:// or https:// URL {example}"
     try:
         parts.port  # noqa: B018  (urlsplit checks the port only when it is read)
     except ValueError:
-        raise ConfigError(f"{what} {url!r}: expected a port number from 0 to 65535 after the host") from None
+        return "a port number from 0 to 65535 after the host"
+    return None
+
+
+def require_http_url(url: str, what: str) -> None:
+    """ConfigError naming ``what`` (``--to``, ``target URL``) unless ``url`` is http(s) with a host and a valid port."""
+    problem = http_url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"{what} {mask_url(url)!r}: expected {problem}")
 
 
 def address_of(url: str) -> tuple[str, int]:

@@ -12,17 +12,20 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
+from harness._bounds import require_count, require_seconds
 from harness._http1 import ConnectionPool, HTTPFailure, Target, custom_tls_context
+from harness._redact import MASK, mask_bytes, mask_text, mask_url
 from harness.failure_kind import FailureKind
 from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent
 
 __all__ = [
     "DEFAULT_RETRY_STATUSES",
+    "MASK",
     "USER_AGENT",
     "Attempt",
     "AttemptRecorder",
@@ -38,7 +41,10 @@ __all__ = [
 USER_AGENT = "cartesia-webhook-harness/0.1 (+mock Cartesia webhooks)"
 # Assumed: statuses a retrying sender would retry; only used when retries are turned on.
 DEFAULT_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-MASK = "***"
+# Bounds on the settings (documented in the README's "Bounds" table).
+MAX_TIMEOUT = 3600.0
+MAX_RETRIES = 10
+MAX_CONCURRENCY = 10_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,14 @@ class DeliverySettings:
     # or turn verification off with tls_verify=False.
     tls_verify: bool = True
     tls_ca_file: str | None = None
+
+    def __post_init__(self) -> None:
+        # Checked here, once for every command and the server: nan, inf or 1e300 s would mean "never".
+        require_seconds("timeout", self.timeout, high=MAX_TIMEOUT)
+        for step in self.backoff:
+            require_seconds("backoff", step, high=MAX_TIMEOUT, zero=True)
+        require_count("retries", self.retries, low=0, high=MAX_RETRIES)
+        require_count("concurrency", self.concurrency, low=1, high=MAX_CONCURRENCY)
 
     def delay_before(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1-based); the last step repeats."""
@@ -177,11 +191,15 @@ class Deliverer:
         *,
         settings: DeliverySettings | None = None,
         recorder: AttemptRecorder | None = None,
+        masked: Collection[str] = (),
     ) -> None:
         self.url = url
         self.secret = secret
         self.settings = settings or DeliverySettings()
         self.recorder = recorder
+        # Secrets to mask wherever a receiver echoes them, beyond the current one and the one sent: the
+        # server passes every secret its webhooks ever had, so an old one echoed back is masked too.
+        self.masked = masked
         self._pool: ConnectionPool | None = None
         # Built now so a bad CA file is a ConfigError here, not a failed attempt per event; None: the default.
         self._tls = custom_tls_context(verify=self.settings.tls_verify, ca_file=self.settings.tls_ca_file)
@@ -236,19 +254,21 @@ class Deliverer:
             call_id = call_id or event.call_id
         else:
             body = event
+        target = url or self.url
+        request_headers = dict(headers) if headers is not None else webhook_headers(self.secret)
+        secrets = self._secrets_in(request_headers)
         delivery = Delivery(
             id=delivery_id or new_delivery_id(),
-            url=url or self.url,
+            url=mask_url(target, secrets),  # what is recorded and shown; the request goes to `target`
             body=body,
             event_type=event_type,
             call_id=call_id,
             replay_of=replay_of,
         )
-        request_headers = dict(headers) if headers is not None else webhook_headers(self.secret)
         for number in range(1, self.settings.retries + 2):
             if number > 1:
                 await asyncio.sleep(self.settings.delay_before(number - 1))
-            attempt = await self._attempt(delivery, number, request_headers)
+            attempt = await self._attempt(delivery, target, number, request_headers, secrets)
             delivery.attempts.append(attempt)
             if self.recorder is not None:
                 self.recorder.record_attempt(delivery, attempt)
@@ -267,10 +287,20 @@ class Deliverer:
             return attempt.status in self.settings.retry_statuses
         return True
 
-    async def _attempt(self, delivery: Delivery, number: int, headers: dict[str, str]) -> Attempt:
+    def _secrets_in(self, headers: Mapping[str, str]) -> list[str]:
+        """Every secret value this request could expose: the current one, the one sent, the retired ones."""
+        name = WEBHOOK_SECRET_HEADER.lower()
+        sent = [value for key, value in headers.items() if key.lower() == name and value]
+        current = [self.secret] if self.secret else []
+        return [*current, *sent, *self.masked]
+
+    async def _attempt(
+        self, delivery: Delivery, target: str, number: int, headers: dict[str, str], secrets: list[str]
+    ) -> Attempt:
         pool = self._ensure_pool()
         attempt = Attempt(number=number, url=delivery.url, request_headers=mask_secret(headers), started_at=time.time())
         # Write-ahead when the recorder can: the intent is committed before the request's first byte goes out.
+        # What it records is masked as the outcome is: the delivery's URL, the secret header.
         record_intent: Callable[[Delivery, Attempt], Awaitable[None]] | None = getattr(
             self.recorder, "record_intent", None
         )
@@ -284,7 +314,7 @@ class Deliverer:
                     # One deadline for connecting, sending and reading the whole (capped) response.
                     async with asyncio.timeout(self.settings.timeout):
                         response = await pool.post(
-                            Target.parse(delivery.url), headers, delivery.body, limit=self.settings.max_response_bytes
+                            Target.parse(target), headers, delivery.body, limit=self.settings.max_response_bytes
                         )
                     attempt.status = response.status
                     attempt.response_headers = response.headers
@@ -313,7 +343,18 @@ class Deliverer:
                 attempt.error = f"redirect to {location or '(no Location)'} not followed, as on the platform"
             else:
                 attempt.error = f"receiver answered {attempt.status}"
+        _mask_echoes(attempt, secrets)
         return attempt
+
+
+def _mask_echoes(attempt: Attempt, secrets: list[str]) -> None:
+    """Mask every secret a receiver echoed back (headers, body, an error quoting its bytes) before it is kept."""
+    attempt.response_headers = {
+        mask_text(k, secrets): mask_text(v, secrets) for k, v in attempt.response_headers.items()
+    }
+    attempt.response_body = mask_bytes(attempt.response_body, secrets)
+    if attempt.error is not None:
+        attempt.error = mask_text(attempt.error, secrets)
 
 
 def classify_failure(exc: BaseException, timeout: float) -> tuple[FailureKind, str]:

@@ -17,6 +17,7 @@ import pytest
 
 if TYPE_CHECKING:
     from harness.checks import CheckResult, Report
+    from harness.checks.probe import ProbeSource
     from harness.models import Event
     from harness.sender import WebhookSender
     from harness.server import MockServerThread, ServerConfig
@@ -256,6 +257,13 @@ def cartesia_target(cartesia_settings: CartesiaSettings) -> str | None:
     return cartesia_settings.target
 
 
+@pytest.fixture
+def cartesia_probe(cartesia_settings: CartesiaSettings) -> ProbeSource | None:
+    """The receiver's state probe for ``cartesia_contract``: ``--cartesia-probe URL``, or override it to return
+    a function that reads what your receiver acted on from its own store (no probe endpoint needed)."""
+    return cartesia_settings.probe
+
+
 def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     marker = request.node.get_closest_marker("cartesia")
     return dict(marker.kwargs) if marker is not None else {}
@@ -360,24 +368,36 @@ def cartesia_serve() -> Iterator[Callable[..., str]]:
 class ContractRunner:
     """Runs contract checks from a test and fails it with a readable report."""
 
-    def __init__(self, target: str | None, secret: str, settings: CartesiaSettings, marker: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        target: str | None,
+        secret: str,
+        settings: CartesiaSettings,
+        marker: dict[str, Any],
+        probe: ProbeSource | None = None,
+    ) -> None:
         self.target = target
         self.secret = secret
         self.settings = settings
         self.marker = marker
+        self.probe = probe
 
     def __call__(
         self,
         url: str | None = None,
         *,
         secret: str | None = None,
-        probe: str | None = None,
+        probe: ProbeSource | None = None,
         checks: list[str] | None = None,
         exclude: list[str] | None = None,
         latency_budget: float | None = None,
         strict: bool = False,
     ) -> Report:
-        """Run the checks against ``url`` (default: the target); fail the test if any check failed."""
+        """Run the checks against ``url`` (default: the target); fail the test if any check failed.
+
+        ``probe`` (default: the marker's, else the ``cartesia_probe`` fixture) is a probe URL or a function
+        returning the entries the receiver acted on.
+        """
         __tracebackhide__ = True
         from harness.checks import run_checks
         from harness.store import DEFAULT_DB_PATH
@@ -388,7 +408,7 @@ class ContractRunner:
         report = run_checks(
             target,
             secret or self.secret,
-            probe or self.marker.get("probe") or self.settings.probe,
+            probe or self.marker.get("probe") or self.probe,
             checks=checks
             or self.marker.get("checks")
             or (list(self.settings.checks) if self.settings.checks else None),
@@ -410,10 +430,11 @@ def cartesia_contract(
     cartesia_target: str | None,
     cartesia_secret: str,
     cartesia_settings: CartesiaSettings,
+    cartesia_probe: ProbeSource | None,
 ) -> ContractRunner:
     """``cartesia_contract(url, probe=...)`` runs the contract checks and fails the test with the report."""
     settings = cartesia_settings
     marker = _marker_options(request)
     if "latency_budget" in marker:
         settings = replace(settings, latency_budget=float(marker["latency_budget"]))
-    return ContractRunner(cartesia_target, cartesia_secret, settings, marker)
+    return ContractRunner(cartesia_target, cartesia_secret, settings, marker, cartesia_probe)

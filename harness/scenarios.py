@@ -20,23 +20,30 @@ duplicates = 0.2       # probability that an event is delivered twice, one after
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
-import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from harness import _ids
+from harness._files import read_capped
+from harness._validation import describe_validation_error
 from harness.errors import ScenarioError
 from harness.models import END_REASONS, BaseEvent, UnknownEvent, parse_event
 
 __all__ = [
     "FAULT_KINDS",
+    "MAX_CALLS",
+    "MAX_CONCURRENCY",
+    "MAX_SCENARIO_BYTES",
+    "MAX_TURNS",
     "Faults",
     "GeneratorSettings",
     "Pacing",
@@ -44,9 +51,11 @@ __all__ = [
     "PlannedCall",
     "PlannedDelivery",
     "Scenario",
+    "ScenarioCatalog",
     "list_scenarios",
     "load_scenario",
     "scenario_from_dict",
+    "scenario_with_params",
     "scenarios_dir",
 ]
 
@@ -55,20 +64,33 @@ FAULT_KINDS = ("duplicate", "concurrent_duplicate", "reordered", "dropped", "unk
 UNKNOWN_EVENT_TYPES = ("call_transferred", "call_recording_ready", "agent_handoff", "call_note")
 _OUTCOME_NAMES = ("completed", "failed", *END_REASONS)
 
+# Bounds on what a scenario (a file, or a control API request) can ask for; the README's "Bounds" table.
+MAX_CALLS = 100_000
+MAX_CONCURRENCY = 10_000
+MAX_TURNS = 5_000
+MAX_SEED = 2**63 - 1
+MAX_WEIGHT = 1_000_000.0
+MAX_DELAY = 3600.0
+MIN_SPEED, MAX_SPEED = 0.01, 1000.0
+MAX_SCENARIO_BYTES = 1024 * 1024
+
 # Builds one call's events; harness.generate.simulate_call by default, replaceable in tests.
 Simulator = Callable[..., Sequence[BaseEvent]]
+
+_Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
 
 
 class _Section(BaseModel):
     # strict: TOML has real types, so "10" for a number is a mistake worth reporting, not coercing.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # allow_inf_nan=False: TOML and JSON parsers accept inf and nan, and either would mean "forever".
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class GeneratorSettings(_Section):
     """How each call's events are generated (see :func:`harness.generate.simulate_call`)."""
 
-    seed: int = 0
-    outcomes: dict[str, float] | None = None
+    seed: int = Field(default=0, ge=-MAX_SEED, le=MAX_SEED)
+    outcomes: dict[str, _Weight] | None = None
     domains: list[str] | None = None
     turns: int | tuple[int, int] | None = None
     legacy_fields: bool = True
@@ -80,11 +102,9 @@ class GeneratorSettings(_Section):
     def _known_outcomes(cls, value: dict[str, float] | None) -> dict[str, float] | None:
         if value is None:
             return None
-        for name, weight in value.items():
+        for name in value:
             if name not in _OUTCOME_NAMES:
                 raise ValueError(f"an outcome among {', '.join(_OUTCOME_NAMES)}, got {name!r}")
-            if weight < 0:
-                raise ValueError(f"a weight >= 0 for {name!r}, got {weight}")
         if value and sum(value.values()) <= 0:
             raise ValueError("at least one weight above 0")
         return value
@@ -110,8 +130,10 @@ class GeneratorSettings(_Section):
     @classmethod
     def _turn_range(cls, value: int | tuple[int, int] | None) -> int | tuple[int, int] | None:
         low, high = (value, value) if isinstance(value, int) else value or (0, 0)
-        if low < 0 or high < low:
-            raise ValueError(f"a number of turns >= 0 or a range [low, high] with low <= high, got {value!r}")
+        if low < 0 or high < low or high > MAX_TURNS:
+            raise ValueError(
+                f"a number of turns from 0 to {MAX_TURNS:,}, or a range [low, high] with low <= high, got {value!r}"
+            )
         return value
 
 
@@ -119,7 +141,7 @@ class Pacing(_Section):
     """``fast``: every event as soon as possible; ``realtime``: at the call's own timing, divided by ``speed``."""
 
     mode: Literal["fast", "realtime"] = "fast"
-    speed: float = Field(default=1.0, gt=0)
+    speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
 
 
 class Faults(_Section):
@@ -130,17 +152,17 @@ class Faults(_Section):
     reorder: float = Field(default=0.0, ge=0, le=1)
     drop: float = Field(default=0.0, ge=0, le=1)
     unknown_events: float = Field(default=0.0, ge=0, le=1)
-    delay: float = Field(default=0.0, ge=0)
-    jitter: float = Field(default=0.0, ge=0)
+    delay: float = Field(default=0.0, ge=0, le=MAX_DELAY)
+    jitter: float = Field(default=0.0, ge=0, le=MAX_DELAY)
 
 
 class Scenario(_Section):
     """A validated scenario. Build one with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
-    name: str
-    description: str = ""
-    calls: int = Field(default=1, ge=1)
-    concurrency: int = Field(default=10, ge=1)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    calls: int = Field(default=1, ge=1, le=MAX_CALLS)
+    concurrency: int = Field(default=10, ge=1, le=MAX_CONCURRENCY)
     generator: GeneratorSettings = GeneratorSettings()
     pacing: Pacing = Pacing()
     faults: Faults = Faults()
@@ -156,6 +178,10 @@ class Scenario(_Section):
         data.update(overrides)
         return scenario_from_dict(data, source=f"scenario {self.name!r}")
 
+    def call_ids(self, id_space: str = "") -> list[str]:
+        """The ids the calls of this scenario get in ``id_space``, without generating the calls."""
+        return [_call_id(id_space, self.name, self.generator.seed, index) for index in range(self.calls)]
+
     def plan(
         self,
         *,
@@ -163,21 +189,33 @@ class Scenario(_Section):
         agent_id: str | None = None,
         webhook_id: str | None = None,
         simulate: Simulator | None = None,
+        id_space: str = "",
     ) -> Plan:
-        """Expand into the ordered, timed deliveries with their fault annotations (same seed → same plan)."""
+        """The ordered, timed deliveries with their fault annotations (same seed and id space → same plan).
+
+        Calls are generated when they are reached, not here, so a plan's memory does not grow with its
+        number of calls. ``id_space`` salts the call ids: the server gives each run its own.
+        """
         if simulate is None:
             from harness.generate import simulate_call
 
             simulate = simulate_call
-        calls = [
-            self._plan_call(index, start=start, agent_id=agent_id, webhook_id=webhook_id, simulate=simulate)
-            for index in range(self.calls)
-        ]
-        return Plan(scenario=self.name, calls=calls, concurrency=self.concurrency, pacing=self.pacing)
+
+        call_ids = self.call_ids(id_space)
+
+        def plan_call(index: int) -> PlannedCall:
+            return self._plan_call(
+                index, call_ids[index], start=start, agent_id=agent_id, webhook_id=webhook_id, simulate=simulate
+            )
+
+        return Plan(
+            scenario=self.name, call_ids=call_ids, concurrency=self.concurrency, pacing=self.pacing, plan_call=plan_call
+        )
 
     def _plan_call(
         self,
         index: int,
+        call_id: str,
         *,
         start: datetime | None,
         agent_id: str | None,
@@ -189,6 +227,7 @@ class Scenario(_Section):
         options: dict[str, Any] = {
             "seed": _derive_seed(settings.seed, index),
             "legacy_fields": settings.legacy_fields,
+            "call_id": call_id,
         }
         if settings.outcomes:
             names = list(settings.outcomes)
@@ -204,7 +243,6 @@ class Scenario(_Section):
         if webhook_id is not None:
             options["webhook_id"] = webhook_id
         events = list(simulate(**options))
-        call_id = events[0].call_id or f"call_{index}"
         if settings.format == "legacy-2025":
             events = [_to_2025_format(event) for event in events]
         return _inject_faults(index, call_id, events, self.faults, self.pacing, rng)
@@ -216,13 +254,13 @@ class PlannedDelivery:
 
     ``seq`` is the position in the call's send order; ``event_index`` the position of the event in
     the call's own (generated) order, or None for an injected unknown event. ``delay`` is added before
-    sending: after the planned time in realtime pacing, before every delivery in fast pacing.
+    sending: after the planned time in realtime pacing, before every delivery in fast pacing. Only the
+    bytes are kept (a parsed event takes several times their memory); :attr:`event` parses them.
     """
 
     call_index: int
     call_id: str
     seq: int
-    event: BaseEvent
     body: bytes
     event_type: str
     event_index: int | None = None
@@ -232,31 +270,76 @@ class PlannedDelivery:
     dropped: bool = False
     concurrent_with_previous: bool = False
 
+    @property
+    def event(self) -> BaseEvent:
+        """The event this delivery sends, parsed from its bytes."""
+        return parse_event(self.body)
+
 
 @dataclass
 class PlannedCall:
-    """One simulated call: its events as generated, and the deliveries to make for them."""
+    """One simulated call: its events as generated (their bytes), and the deliveries to make for them."""
 
     index: int
     call_id: str
     agent_id: str | None
-    events: list[BaseEvent]
+    event_bodies: list[bytes]
     deliveries: list[PlannedDelivery]
+
+    @property
+    def events(self) -> list[BaseEvent]:
+        """The call's events in generated order, parsed from their bytes."""
+        return [parse_event(body) for body in self.event_bodies]
+
+    @property
+    def size(self) -> int:
+        """Bytes this call's planned events hold (the duplicates share their original's bytes)."""
+        return sum(len(body) for body in self.event_bodies) + 512 * len(self.deliveries)
+
+
+class _LazyCalls(Sequence[PlannedCall]):
+    """The calls of a plan, each generated when it is read (and not kept)."""
+
+    def __init__(self, count: int, plan_call: Callable[[int], PlannedCall]) -> None:
+        self._count = count
+        self._plan_call = plan_call
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> PlannedCall: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[PlannedCall]: ...
+    def __getitem__(self, index: int | slice) -> PlannedCall | list[PlannedCall]:
+        if isinstance(index, slice):
+            return [self._plan_call(i) for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return self._plan_call(index)
+
+    def __iter__(self) -> Iterator[PlannedCall]:
+        return (self._plan_call(index) for index in range(self._count))
 
 
 @dataclass
 class Plan:
-    """Every call of a scenario, ready for :func:`harness.player.play`."""
+    """Every call of a scenario, ready for :func:`harness.player.play`; calls are generated as they are read."""
 
     scenario: str
-    calls: list[PlannedCall]
+    call_ids: list[str]
     concurrency: int
     pacing: Pacing = field(default_factory=Pacing)
+    plan_call: Callable[[int], PlannedCall] | None = None
 
     @property
-    def call_ids(self) -> list[str]:
-        """The ids of the planned calls, in scenario order."""
-        return [call.call_id for call in self.calls]
+    def calls(self) -> Sequence[PlannedCall]:
+        """The planned calls in scenario order; each is generated when read, so read each once."""
+        if self.plan_call is None:
+            raise ValueError(f"plan {self.scenario!r} has no call planner")
+        return _LazyCalls(len(self.call_ids), self.plan_call)
 
     def deliveries(self) -> Iterator[PlannedDelivery]:
         """Every planned delivery, call by call."""
@@ -267,6 +350,11 @@ class Plan:
 def _derive_seed(seed: int, index: int) -> int:
     digest = hashlib.blake2b(f"{seed}/{index}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1
+
+
+def _call_id(id_space: str, scenario: str, seed: int, index: int) -> str:
+    """A call id fixed by its id space, scenario, seed and position; different spaces never share one."""
+    return _ids.call_id(random.Random(f"{id_space}/{scenario}/{seed}/{index}"))
 
 
 def _to_2025_format(event: BaseEvent) -> BaseEvent:
@@ -319,12 +407,16 @@ def _inject_faults(
     pacing: Pacing,
     rng: random.Random,
 ) -> PlannedCall:
-    sent = list(events)
+    bodies = [event.to_json() for event in events]
+    # Columns by send position; faults and offsets belong to positions, events and bodies move with a swap.
+    sent, sent_bodies = list(events), list(bodies)
     fault_of: list[str | None] = [None] * len(sent)
     origin: list[int | None] = list(range(len(sent)))
     if faults.unknown_events and len(sent) > 1 and rng.random() < faults.unknown_events:
         position = rng.randint(1, len(sent) - 1)
-        sent.insert(position, _unknown_event(sent[position - 1], rng))
+        unknown = _unknown_event(sent[position - 1], rng)
+        sent.insert(position, unknown)
+        sent_bodies.insert(position, unknown.to_json())
         fault_of.insert(position, "unknown_event")
         origin.insert(position, None)
     offsets = _offsets(sent, pacing)
@@ -336,19 +428,19 @@ def _inject_faults(
                 break
             i = rng.randint(1, len(sent) - 2)
             sent[i], sent[i + 1] = sent[i + 1], sent[i]
+            sent_bodies[i], sent_bodies[i + 1] = sent_bodies[i + 1], sent_bodies[i]
             origin[i], origin[i + 1] = origin[i + 1], origin[i]
             fault_of[i], fault_of[i + 1] = "reordered", "reordered"
     planned: list[PlannedDelivery] = []
     agent_id = events[0].agent_id if events else None
-    for seq, (event, offset, fault, event_index) in enumerate(zip(sent, offsets, fault_of, origin, strict=True)):
-        body = event.to_json()
+    rows = zip(sent, sent_bodies, offsets, fault_of, origin, strict=True)
+    for seq, (event, body, offset, fault, event_index) in enumerate(rows):
         delay = faults.delay + (rng.uniform(0, faults.jitter) if faults.jitter else 0.0)
         dropped = bool(faults.drop) and rng.random() < faults.drop
         base = PlannedDelivery(
             call_index=index,
             call_id=call_id,
             seq=seq,
-            event=event,
             body=body,
             event_type=event.type,
             event_index=event_index,
@@ -364,7 +456,7 @@ def _inject_faults(
             planned.append(_copy(base, fault="duplicate", concurrent=False))
         if faults.concurrent_duplicates and rng.random() < faults.concurrent_duplicates:
             planned.append(_copy(base, fault="concurrent_duplicate", concurrent=True))
-    return PlannedCall(index=index, call_id=call_id, agent_id=agent_id, events=events, deliveries=planned)
+    return PlannedCall(index=index, call_id=call_id, agent_id=agent_id, event_bodies=bodies, deliveries=planned)
 
 
 def _copy(base: PlannedDelivery, *, fault: str, concurrent: bool) -> PlannedDelivery:
@@ -399,15 +491,16 @@ def scenarios_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "scenarios"
 
 
-def list_scenarios() -> list[Scenario]:
-    """Every bundled scenario, sorted by name."""
-    return [load_scenario(path) for path in sorted(scenarios_dir().glob("*.toml"))]
+def list_scenarios(folders: Sequence[Path] = ()) -> list[Scenario]:
+    """Every bundled scenario and every ``.toml`` file in ``folders``, sorted by name."""
+    return [load_scenario(path) for path in ScenarioCatalog(folders).paths().values()]
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A scenario from a file path, or a bundled one by bare name (``"burst"``).
+    """A scenario from a file path (any path: the caller trusts it), or a bundled one by bare name (``"burst"``).
 
-    Raises :class:`ScenarioError` as ``path:line: field "x": expected ..., got ...`` for a bad file.
+    Raises :class:`ScenarioError` as ``path:line: field "x": expected ..., got ...`` for a bad file. Files
+    over 1 MiB are refused unread.
     """
     path = Path(name_or_path)
     is_name = isinstance(name_or_path, str) and "/" not in name_or_path and not name_or_path.endswith(".toml")
@@ -418,18 +511,55 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             raise ScenarioError(
                 f"no scenario named {name_or_path!r}; bundled scenarios: {known} (or pass a .toml path)"
             )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    text = read_capped(path, limit=MAX_SCENARIO_BYTES, what="scenario file", error=ScenarioError)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: invalid TOML: {exc}") from exc
     data.setdefault("name", path.stem)
     return scenario_from_dict(data, source=str(path), text=text)
+
+
+class ScenarioCatalog:
+    """The scenarios a server offers to its control API: the bundled ones and the files in ``folders``.
+
+    Unlike :func:`load_scenario`, it reads nothing outside those folders: a request names a scenario, never
+    a path, and a name it does not know gets one answer that says nothing about the file system.
+    """
+
+    def __init__(self, folders: Sequence[Path] = ()) -> None:
+        # The user's folders first, so their own file can stand in for a bundled one of the same name.
+        self.folders = [Path(folder).resolve() for folder in folders]
+
+    def paths(self) -> dict[str, Path]:
+        """Scenario name -> file, for every scenario offered."""
+        found: dict[str, Path] = {}
+        for folder in [*self.folders, scenarios_dir()]:
+            for path in sorted(folder.glob("*.toml")):
+                found.setdefault(path.stem, path)
+        return dict(sorted(found.items()))
+
+    def find(self, name: str) -> Path:
+        """The file of the scenario called ``name``; ScenarioError listing the names offered if there is none."""
+        path = self.paths().get(name.removesuffix(".toml"))
+        if path is None or not _is_regular_file_within(path, [*self.folders, scenarios_dir().resolve()]):
+            offered = ", ".join(self.paths())
+            raise ScenarioError(
+                f"no scenario named {name[:100]!r} on this server; scenarios: {offered} (a server offers the"
+                " bundled scenarios and the .toml files in the folders given with --scenarios DIR)"
+            )
+        return path
+
+    async def load(self, name: str) -> Scenario:
+        """The scenario called ``name``, read off the event loop (at most 1 MiB)."""
+        path = self.find(name)
+        return await asyncio.to_thread(load_scenario, path)
+
+
+def _is_regular_file_within(path: Path, folders: Sequence[Path]) -> bool:
+    # A symlink in a folder could point anywhere: what counts is where the file really is.
+    real = path.resolve()
+    return real.is_file() and any(real.is_relative_to(folder) for folder in folders)
 
 
 def scenario_from_dict(data: Mapping[str, Any], *, source: str = "scenario", text: str | None = None) -> Scenario:
@@ -439,7 +569,60 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: str = "scenario", tex
     try:
         return Scenario.model_validate(_lists_to_tuples(data))
     except ValidationError as exc:
-        raise ScenarioError(_describe(exc, source, text)) from exc
+        raise ScenarioError(describe_validation_error(exc, source, text)) from exc
+
+
+class _Parameters(BaseModel):
+    """What a request (or ``MockServer.start_calls(**params)``) may set beside a scenario: its fields,
+    whole tables, and shortcuts for the generator's (``seed``, ``outcome``, ``domain``, ``turns``, ...).
+    Ranges are checked when the result is validated as a :class:`Scenario`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    name: str | None = None
+    description: str | None = None
+    calls: int | None = None
+    concurrency: int | None = None
+    seed: int | None = None
+    outcome: str | None = None
+    outcomes: dict[str, float] | None = None
+    domain: str | None = None
+    domains: list[str] | None = None
+    turns: int | list[int] | None = None
+    legacy_fields: bool | None = None
+    format: str | None = None
+    locale: str | None = None
+    generator: dict[str, Any] | None = None
+    pacing: Literal["fast", "realtime"] | dict[str, Any] | None = None
+    faults: dict[str, Any] | None = None
+
+
+_GENERATOR_SHORTCUTS = ("seed", "outcomes", "domains", "turns", "legacy_fields", "format", "locale")
+
+
+def scenario_with_params(base: Scenario | None, params: Mapping[str, Any], *, source: str) -> Scenario:
+    """``base`` with ``params`` applied (or a scenario made of ``params`` alone); ScenarioError naming the field."""
+    try:
+        given = _Parameters.model_validate(params).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        raise ScenarioError(describe_validation_error(exc, source)) from exc
+    data: dict[str, Any] = base.model_dump() if base is not None else {"name": "custom"}
+    generator = {**data.get("generator", {}), **given.pop("generator", {})}
+    for key in _GENERATOR_SHORTCUTS:
+        if key in given:
+            generator[key] = given.pop(key)
+    if "outcome" in given:
+        generator["outcomes"] = {given.pop("outcome"): 1.0}
+    if "domain" in given:
+        generator["domains"] = [given.pop("domain")]
+    data["generator"] = generator
+    pacing = given.pop("pacing", None)
+    if pacing is not None:
+        data["pacing"] = {**data.get("pacing", {}), **({"mode": pacing} if isinstance(pacing, str) else pacing)}
+    if "faults" in given:
+        data["faults"] = {**data.get("faults", {}), **given.pop("faults")}
+    data.update(given)
+    return scenario_from_dict(data, source=source)
 
 
 def _lists_to_tuples(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -449,77 +632,3 @@ def _lists_to_tuples(data: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(generator, Mapping) and isinstance(generator.get("turns"), list):
         out["generator"] = {**generator, "turns": tuple(generator["turns"])}
     return out
-
-
-def _describe(exc: ValidationError, source: str, text: str | None) -> str:
-    problems: list[str] = []
-    seen: set[str] = set()
-    for error in exc.errors(include_url=False):
-        loc = tuple(part for part in error["loc"] if isinstance(part, str) and not _is_branch_tag(part))
-        name = ".".join(loc)
-        if name in seen:  # a union field fails once per branch; one message per field is enough
-            continue
-        seen.add(name)
-        where = f"{source}:{_line_of(text, loc)}" if text is not None else source
-        problems.append(f'{where}: field "{name}": {_expectation(error)}')
-    return "; ".join(problems)
-
-
-def _is_branch_tag(part: str) -> bool:
-    return part in ("int", "float", "str", "bool", "none", "list", "dict", "tuple") or "[" in part
-
-
-def _expectation(error: Any) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown field; check the spelling (see the bundled scenarios for the known fields)"
-    if kind == "missing":
-        return "required, but missing"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    message = message.removeprefix("Input should be ").removeprefix("expected ")
-    message = message.replace("greater than or equal to", ">=").replace("less than or equal to", "<=")
-    message = message.replace("greater than", ">").replace("a valid ", "a ").replace("a integer", "an integer")
-    found = error.get("input")
-    if kind.startswith("value_error"):
-        return f"expected {message}"
-    return f"expected {message}, got {_shown(found)}"
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list | tuple):
-        return "an array"
-    return repr(value)
-
-
-_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\s*(#.*)?$")
-
-
-def _line_of(text: str | None, loc: tuple[str, ...]) -> int:
-    """The 1-based line where the key ``loc`` is written (tomllib gives no positions), else 1."""
-    if not text or not loc:
-        return 1
-    table: tuple[str, ...] = ()
-    best = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            table = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
-            if table == loc[: len(table)] and len(table) == len(loc):
-                best = best or number
-            continue
-        rest = loc[len(table) :] if table == loc[: len(table)] else None
-        if not rest:
-            continue
-        key = re.match(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=", line)
-        if key is None:
-            continue
-        dotted = tuple(part.strip().strip("\"'") for part in key.group(1).split("."))
-        if dotted == rest[: len(dotted)]:
-            return number
-    return best or 1

@@ -32,10 +32,16 @@ __all__ = [
     "WSGIServer",
     "detect_kind",
     "serve_app",
+    "url_host",
 ]
 
 STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
+
+
+def url_host(host: str) -> str:
+    """``host`` as it goes in a URL: an IPv6 address in brackets (``[::1]``), anything else as it is."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 class AppServer:
@@ -52,11 +58,13 @@ class AppServer:
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
+        shutdown_timeout: float = 1.0,
     ) -> None:
         self.app = app
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
+        self.shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
 
     @property
@@ -65,7 +73,7 @@ class AppServer:
         if self._runner is None:
             raise RuntimeError("the server is not started; call start() first")
         scheme = "https" if self.ssl_context is not None else "http"
-        return f"{scheme}://{self.host}:{self.port}"
+        return f"{scheme}://{url_host(self.host)}:{self.port}"
 
     async def start(self) -> AppServer:
         """Bind and start serving; does nothing when already started."""
@@ -73,7 +81,7 @@ class AppServer:
             return self
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=self.shutdown_timeout)
         try:
             await runner.setup()
             await web.SockSite(runner, sock, ssl_context=self.ssl_context).start()
@@ -121,7 +129,7 @@ class ThreadedServer:
         """Base URL without a trailing slash, e.g. ``http://127.0.0.1:54321``."""
         if self._thread is None:
             raise RuntimeError("the server is not started; call start() first")
-        return f"http://{self.host}:{self.port}"
+        return f"http://{url_host(self.host)}:{self.port}"
 
     @property
     def running(self) -> bool:

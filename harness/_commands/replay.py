@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import os
 
+from harness._bounds import require_seconds
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._logcli import add_db_argument, describe_attempt
 from harness._net import require_http_url
-from harness.delivery import MASK, Deliverer, Delivery, DeliverySettings, webhook_headers
+from harness._redact import has_masked_password, mask_url
+from harness.delivery import MASK, MAX_TIMEOUT, Deliverer, Delivery, DeliverySettings, webhook_headers
 from harness.errors import ConfigError
 from harness.models import WEBHOOK_SECRET_HEADER
 from harness.store import DeliveryLog, StoredDelivery
@@ -32,16 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout {args.timeout:g}: expected a number of seconds > 0")
+    require_seconds("--timeout", args.timeout, high=MAX_TIMEOUT)
     with DeliveryLog.open_existing(args.db) as log:
         original = log.get_delivery(args.delivery_id)
         url = args.to or original.url
+        if has_masked_password(url):
+            raise ConfigError(f"{url}: the log keeps the URL's password masked; pass --to URL with the password")
         require_http_url(url, "--to")
         headers = replay_headers(original, args.secret if args.secret is not None else os.environ.get(SECRET_ENV))
         settings = DeliverySettings(timeout=args.timeout, **tls_options(args))
         delivery = asyncio.run(_replay(original, url, headers, settings, log))
-    print(f"{delivery.id} (replay of {original.id}) -> {url}: {describe_attempt(delivery.last)}")
+    print(f"{delivery.id} (replay of {original.id}) -> {mask_url(url)}: {describe_attempt(delivery.last)}")
     return 0 if delivery.ok else 1
 
 

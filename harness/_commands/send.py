@@ -5,19 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
 from typing import TextIO
 
+from harness._bounds import require_seconds
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._console import color_enabled, paint
 from harness._logcli import DB_ENV, default_db
 from harness._net import require_http_url, unreachable_reason
-from harness.delivery import Deliverer, Delivery, DeliverySettings
+from harness.delivery import MAX_TIMEOUT, Deliverer, Delivery, DeliverySettings
 from harness.errors import ConfigError, TargetUnreachableError
 from harness.player import PlayResult, play
-from harness.scenarios import Plan, PlannedDelivery, Scenario, load_scenario
+from harness.scenarios import MAX_CALLS, PlannedCall, PlannedDelivery, Scenario, load_scenario, scenario_with_params
 from harness.store import DEFAULT_DB_PATH, DeliveryLog
 
 HELP = "send scenario events to a webhook receiver once (no server needed)"
@@ -47,14 +49,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.scenario and not args.files:
         raise ConfigError("nothing to send: pass --scenario NAME (e.g. happy-path) or scenario FILE paths")
     require_http_url(args.to, "--to")
-    if args.timeout <= 0 or args.concurrency < 1:
-        raise ConfigError("--timeout must be above 0 and --concurrency at least 1")
-    if args.calls is not None and args.calls < 1:
-        raise ConfigError(f"--calls {args.calls}: expected a number >= 1")
-    scenarios = [_prepare(load_scenario(name), args) for name in [*args.scenario, *args.files]]
+    require_seconds("--timeout", args.timeout, high=MAX_TIMEOUT)
+    if args.calls is not None and not 1 <= args.calls <= MAX_CALLS:
+        raise ConfigError(f"--calls {args.calls}: expected a number from 1 to {MAX_CALLS:,}")
     settings = DeliverySettings(timeout=args.timeout, concurrency=args.concurrency, **tls_options(args))
+    scenarios = [_prepare(load_scenario(name), args) for name in [*args.scenario, *args.files]]
     db = args.db or default_db()
-    return asyncio.run(_send(args.to, secret, scenarios, settings, db, quiet=args.quiet))
+    # Fresh call ids on every run, so runs logged to one file never share one; --seed makes them repeatable.
+    id_space = f"seed:{args.seed}" if args.seed is not None else secrets.token_hex(8)
+    return asyncio.run(_send(args.to, secret, scenarios, settings, db, quiet=args.quiet, id_space=id_space))
 
 
 def _prepare(scenario: Scenario, args: argparse.Namespace) -> Scenario:
@@ -65,11 +68,18 @@ def _prepare(scenario: Scenario, args: argparse.Namespace) -> Scenario:
         overrides["calls"] = args.calls
     if args.fast:
         overrides["pacing"] = {"mode": "fast"}
-    return scenario.with_overrides(**overrides) if overrides else scenario
+    return scenario_with_params(scenario, overrides, source="command line") if overrides else scenario
 
 
 async def _send(
-    url: str, secret: str, scenarios: list[Scenario], settings: DeliverySettings, db: str | Path, *, quiet: bool
+    url: str,
+    secret: str,
+    scenarios: list[Scenario],
+    settings: DeliverySettings,
+    db: str | Path,
+    *,
+    quiet: bool,
+    id_space: str,
 ) -> int:
     await _check_reachable(url, settings.timeout)
     stop = asyncio.Event()
@@ -83,17 +93,18 @@ async def _send(
             for scenario in scenarios:
                 if stop.is_set():
                     break
-                plan: Plan = await asyncio.to_thread(scenario.plan)
-                for call in plan.calls:
-                    log.record_call(
-                        call.call_id, agent_id=call.agent_id, scenario=scenario.name, events=len(call.events)
-                    )
-                results.append(await play(plan, deliverer, on_sent=printer.line, stop=stop))
+                plan = scenario.plan(id_space=id_space)
+
+                def record(call: PlannedCall, name: str = scenario.name) -> None:
+                    log.record_call(call.call_id, agent_id=call.agent_id, scenario=name, events=len(call.event_bodies))
+
+                result = await play(plan, deliverer, on_sent=printer.line, on_planned=record, stop=stop, keep=False)
+                results.append(result)
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(signum)
     ok = sum(r.ok_count for r in results)
     failed = sum(r.failed_count for r in results)
-    dropped = sum(len(r.dropped) for r in results)
+    dropped = sum(r.dropped_count for r in results)
     elapsed = sum(r.elapsed for r in results)
     rate = (ok + failed) / elapsed if elapsed > 0 else 0.0
     summary = f"{ok + failed} deliveries: {ok} ok, {failed} failed, {dropped} dropped on purpose"

@@ -8,6 +8,7 @@ import signal
 import sys
 
 from harness._commands._tls import add_tls_arguments
+from harness._redact import mask_text, mask_url
 from harness.server import MockServer, ServerConfig, resolve_config
 from harness.server.config import DEFAULT_PORT
 
@@ -36,6 +37,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-calls", type=int, help="calls the Calls API keeps, oldest ended forgotten ($HARNESS_MAX_CALLS, 1000)"
     )
     parser.add_argument("--scenario", action="append", default=[], help="start this scenario at launch (repeatable)")
+    parser.add_argument(
+        "--scenarios",
+        dest="scenario_dirs",
+        action="append",
+        metavar="DIR",
+        help="a folder of .toml scenarios the control API may start, beside the bundled ones (repeatable)",
+    )
+    parser.add_argument(
+        "--control-token",
+        metavar="T",
+        help="require this token for the control API and console ($HARNESS_CONTROL_TOKEN; needed off loopback)",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        dest="allowed_hosts",
+        action="append",
+        metavar="NAME",
+        help="another Host name the control API and console answer to (repeatable; '*' for any)",
+    )
+    parser.add_argument("--seed", type=int, help="fix the call ids: the same seed gives the same ids ($HARNESS_SEED)")
     add_tls_arguments(parser)  # also $HARNESS_TLS_CA_FILE, $HARNESS_TLS_VERIFY
 
 
@@ -45,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         for key in ("host", "port", "target_url", "secret", "agent_id", "webhook_id", "api_keys", "timeout")
     }
     flags.update(db=args.db, retries=args.retries, concurrency=args.concurrency, max_calls=args.max_calls)
-    flags.update(tls_ca_file=args.tls_ca_file, tls_verify=args.tls_verify)
+    flags.update(tls_ca_file=args.tls_ca_file, tls_verify=args.tls_verify, scenarios=args.scenario_dirs)
+    flags.update(control_token=args.control_token, allowed_hosts=args.allowed_hosts, seed=args.seed)
     config = resolve_config(flags, config_file=args.config)
     return asyncio.run(_serve(config, args.scenario))
 
@@ -63,8 +85,13 @@ async def _serve(config: ServerConfig, scenarios: list[str]) -> int:
         loop.add_signal_handler(signum, on_signal, signum)
     async with MockServer(config) as server:
         hook = server.webhooks.active
-        target = f"delivering to {hook.url}" if hook else "no webhook yet (pass --to URL or POST /agents/webhooks)"
+        target = (
+            f"delivering to {mask_url(hook.url)}" if hook else "no webhook yet (pass --to URL or POST /agents/webhooks)"
+        )
         print(f"mock Cartesia server: {server.url}  ({target}; log: {config.db_path})", flush=True)
+        if config.control_token:
+            # The link sets the token as a cookie in the browser that opens it; share it only with trusted people.
+            print(f"control API and console need the control token; open {server.url}/?token={config.control_token}")
         for name in scenarios:
             call_ids = await server.start_calls(name)
             print(f"started scenario {name}: {len(call_ids)} calls", flush=True)
@@ -72,5 +99,6 @@ async def _serve(config: ServerConfig, scenarios: list[str]) -> int:
         print(f"{received[0] if received else 'stop'}: finishing in-flight deliveries, then exiting", flush=True)
     print(f"stopped; {server.log.path} has every delivery recorded", flush=True)
     for error in server.errors:
-        print(f"harness serve: error inside the server: {type(error).__name__}: {error}", file=sys.stderr)
+        message = mask_text(f"{type(error).__name__}: {error}", server.known_secrets)
+        print(f"harness serve: error inside the server: {message}", file=sys.stderr)
     return 1 if server.errors else 0

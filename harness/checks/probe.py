@@ -2,23 +2,30 @@
 
 One entry per event the receiver acted on, in order; an event acted on twice appears twice; rejected
 requests never appear. The probe is how checks observe side effects, which status codes cannot show.
+
+In a test suite the probe can also be a function of the user's (sync or async) that returns those entries
+straight from the receiver's own store, so no probe endpoint has to be added to the app.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import aiohttp
 
 from harness.errors import HarnessError
 
-__all__ = ["Probe", "ProbeEntry", "ProbeError"]
+__all__ = ["Probe", "ProbeEntry", "ProbeError", "ProbeFunction", "ProbeSource"]
 
 ProbeEntry = dict[str, Any]
+# A function returning the processed entries (the rows of the receiver's own store), or an awaitable of them.
+ProbeFunction = Callable[[], Iterable[Mapping[str, Any]] | Awaitable[Iterable[Mapping[str, Any]]]]
+ProbeSource = str | ProbeFunction
 POLL_INTERVAL = 0.01
 MAX_POLL_INTERVAL = 0.05
 
@@ -28,14 +35,18 @@ class ProbeError(HarnessError):
 
 
 class Probe:
-    """Reads a receiver's state probe over a shared client session."""
+    """Reads a receiver's state probe: a URL (over a shared client session), or a function of the user's."""
 
-    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
-        self.url = url
+    def __init__(self, source: ProbeSource, session: aiohttp.ClientSession | None = None) -> None:
+        self.source = source
+        self.url = source if isinstance(source, str) else describe_function(source)
         self._session = session
 
     async def entries(self) -> list[ProbeEntry]:
-        """Every processed entry, in order; raises ProbeError naming the URL when the probe misbehaves."""
+        """Every processed entry, in order; raises ProbeError naming the probe when it misbehaves."""
+        if not isinstance(self.source, str):
+            return await self._call(self.source)
+        assert self._session is not None, "a probe URL needs a client session"
         try:
             async with self._session.get(self.url, allow_redirects=False) as response:
                 body = await response.read()
@@ -56,6 +67,18 @@ class Probe:
                 f'state probe {self.url}: expected {{"processed": [{{...}}, ...]}}, got {_excerpt(body)}; {_HOW}'
             )
         return processed
+
+    async def _call(self, function: ProbeFunction) -> list[ProbeEntry]:
+        try:
+            result = function()
+            if inspect.isawaitable(result):
+                result = await result
+            entries = [dict(entry) for entry in result]
+        except ProbeError:
+            raise
+        except Exception as exc:  # the user's function: whatever it raises, the checks say which probe failed
+            raise ProbeError(f"state probe {self.url}: raised {type(exc).__name__}: {exc}; {_HOW_FUNCTION}") from exc
+        return entries
 
     async def for_calls(self, call_ids: Collection[str | None]) -> list[ProbeEntry]:
         """The entries of the given calls, in order."""
@@ -94,6 +117,19 @@ _HOW = (
     'it must answer GET with 200 and JSON {"processed": [{"type", "call_id", "timestamp"}, ...]}, one entry per '
     "event acted on; or leave out --probe"
 )
+
+
+_HOW_FUNCTION = (
+    'it must return the entries the receiver acted on, in order, each a mapping with "type", "call_id" and '
+    '"timestamp" as received (e.g. rows of its own store)'
+)
+
+
+def describe_function(function: Callable[..., object]) -> str:
+    """How a probe function is named in reports: ``module.name()``."""
+    name = getattr(function, "__qualname__", None) or type(function).__name__
+    module = getattr(function, "__module__", None)
+    return f"{module}.{name}()" if module else f"{name}()"
 
 
 def _excerpt(body: bytes, limit: int = 120) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from harness.checks.auth import SECRET_ENV, Auth
 from harness.delivery import Delivery
@@ -20,7 +21,7 @@ def curl_command(delivery: Delivery, auth: Auth, base_url: str, *, inline_limit:
 
     A body longer than ``inline_limit`` is referred to as ``@body.json`` instead of pasted.
     """
-    words = ["curl", "-sS", "-i", "-X", "POST", *auth.shell_url(base_url)]
+    words = ["curl", "-sS", "-i", "-X", "POST", *_credentials(base_url), *auth.shell_url(_without_password(base_url))]
     words += ["-H", shlex.quote("Content-Type: application/json")]
     header = auth.shell_header()
     if header is not None:
@@ -33,6 +34,19 @@ def curl_command(delivery: Delivery, auth: Auth, base_url: str, *, inline_limit:
     if len(delivery.body) > inline_limit:
         command += f"  # body.json: the {len(delivery.body):,}-byte body; `harness replay` resends it exactly"
     return command
+
+
+def _credentials(url: str) -> list[str]:
+    # The URL's password is never printed: `-u user` makes curl ask for it.
+    user = urlsplit(url).username
+    return ["-u", shlex.quote(unquote(user))] if user is not None and urlsplit(url).password is not None else []
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def replay_command(delivery: Delivery, db: str | None) -> str:

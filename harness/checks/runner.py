@@ -14,16 +14,18 @@ from typing import Any
 
 import aiohttp
 
+from harness._bounds import require_seconds
 from harness._http1 import custom_tls_context
 from harness._loop import LoopThread
 from harness._net import address_of, require_http_url, unreachable_reason
+from harness._redact import mask_url
 from harness.checks.context import CheckContext, MaskingRecorder, RunSettings, describe, mask_secret_in
 from harness.checks.failures import CheckFailure, CheckSkipped
-from harness.checks.probe import Probe, ProbeError
+from harness.checks.probe import Probe, ProbeError, ProbeSource
 from harness.checks.registry import Check, select_checks
 from harness.checks.report import CheckResult, Report
 from harness.checks.reproduce import INLINE_BODY_LIMIT, MAX_INLINE_BODY, curl_command, replay_command
-from harness.delivery import AttemptRecorder, Deliverer, DeliverySettings
+from harness.delivery import MAX_TIMEOUT, AttemptRecorder, Deliverer, DeliverySettings
 from harness.errors import ConfigError, HarnessError, TargetUnreachableError
 
 __all__ = ["arun_checks", "run_checks"]
@@ -36,7 +38,7 @@ CONNECT_TIMEOUT = 3.0
 def run_checks(
     url: str,
     secret: str,
-    probe: str | None = None,
+    probe: ProbeSource | None = None,
     *,
     checks: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
@@ -50,8 +52,10 @@ def run_checks(
 ) -> Report:
     """Run the contract checks against the receiver at ``url`` and return the report (blocking).
 
-    Raises ConfigError for bad options or unknown check names, TargetUnreachableError when nothing
-    listens at ``url``, ProbeError when ``probe`` is given but does not answer as the probe contract says.
+    ``probe`` is the receiver's state probe URL, or a function returning its entries (sync or async; it is
+    called on the thread that runs the checks). Raises ConfigError for bad options or unknown check names,
+    TargetUnreachableError when nothing listens at ``url``, ProbeError when ``probe`` is given but does not
+    answer as the probe contract says.
     ``strict`` only affects :meth:`Report.exit_code` callers; it is kept for symmetry with the CLI.
     """
     coroutine = arun_checks(
@@ -83,7 +87,7 @@ def run_checks(
 async def arun_checks(
     url: str,
     secret: str,
-    probe: str | None = None,
+    probe: ProbeSource | None = None,
     *,
     checks: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
@@ -103,7 +107,7 @@ async def arun_checks(
     settings = RunSettings(
         url=url,
         secret=secret,
-        probe_url=probe,
+        probe_url=probe if isinstance(probe, str) else None,
         seed=seed,
         latency_budget=latency_budget,
         timeout=timeout,
@@ -125,7 +129,7 @@ async def arun_checks(
             Deliverer(url, secret, settings=delivery_settings, recorder=recorder)
         )
         probe_client: Probe | None = None
-        if probe is not None:
+        if isinstance(probe, str):
             connector = aiohttp.TCPConnector(ssl=custom_tls_context(verify=tls_verify, ca_file=tls_ca_file) or True)
             session = await stack.enter_async_context(
                 aiohttp.ClientSession(
@@ -135,6 +139,9 @@ async def arun_checks(
                 )
             )
             probe_client = Probe(probe, session)
+        elif probe is not None:
+            probe_client = Probe(probe)  # the user's own function, in process
+        if probe_client is not None:
             await probe_client.entries()  # a broken probe is a usage error, reported before any check runs
         contexts = [CheckContext(check.name, settings, deliverer, probe_client) for check in selected]
         results = await asyncio.gather(
@@ -145,8 +152,8 @@ async def arun_checks(
         )
     return Report(
         results=list(results),
-        target=url,
-        probe=probe,
+        target=mask_url(url, [secret]),
+        probe=None if probe_client is None else mask_url(probe_client.url, [secret]),
         seed=seed,
         duration=time.perf_counter() - started,
         requests=sum(len(ctx.sent) for ctx in contexts),
@@ -202,16 +209,16 @@ def _attach(
             result.reproduce.append(replay_command(delivery, db))
 
 
-def _validate(url: str, secret: str, probe: str | None, latency_budget: float, timeout: float) -> None:
-    for name, value in (("target URL", url), ("probe URL", probe)):
+def _validate(url: str, secret: str, probe: ProbeSource | None, latency_budget: float, timeout: float) -> None:
+    if probe is not None and not isinstance(probe, str) and not callable(probe):
+        raise ConfigError(f"probe {probe!r}: expected the probe's URL or a function returning its entries")
+    for name, value in (("target URL", url), ("probe URL", probe if isinstance(probe, str) else None)):
         if value is not None:
             require_http_url(value, name)
     if not secret:
         raise ConfigError("no secret: pass the receiver's webhook secret (--secret S or $CARTESIA_WEBHOOK_SECRET)")
-    if not latency_budget > 0:
-        raise ConfigError(f"latency budget {latency_budget!r}: expected a number of seconds > 0")
-    if not timeout > 0:
-        raise ConfigError(f"timeout {timeout!r}: expected a number of seconds > 0")
+    require_seconds("latency budget", latency_budget, high=MAX_TIMEOUT)
+    require_seconds("timeout", timeout, high=MAX_TIMEOUT)
 
 
 async def _ensure_reachable(url: str) -> None:

@@ -42,9 +42,17 @@ def fail(status: int, message: str, description: str) -> NoReturn:
     raise _error(status, message, description)
 
 
+_ERRORS: dict[int, type[web.HTTPException]] = {
+    400: web.HTTPBadRequest,
+    401: web.HTTPUnauthorized,
+    403: web.HTTPForbidden,
+    404: web.HTTPNotFound,
+    409: web.HTTPConflict,
+    421: web.HTTPMisdirectedRequest,
+}
+
+
 def _error(status: int, message: str, description: str) -> web.HTTPException:
-    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound, 409: web.HTTPConflict}.get(
-        status, web.HTTPInternalServerError
-    )
+    cls = _ERRORS.get(status, web.HTTPInternalServerError)
     body = web.json_response({"message": message, "description": description}).text
     return cls(text=body, content_type="application/json")

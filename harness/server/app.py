@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -13,9 +14,18 @@ from aiohttp.typedefs import Handler
 
 from harness.delivery import Deliverer, Delivery
 from harness.errors import ConfigError, HarnessError
+from harness.models import parse_event
 from harness.player import play
-from harness.scenarios import Plan, PlannedCall, PlannedDelivery, Scenario, load_scenario, scenario_from_dict
-from harness.server import calls_api, control, webhooks_api
+from harness.scenarios import (
+    Plan,
+    PlannedCall,
+    PlannedDelivery,
+    Scenario,
+    ScenarioCatalog,
+    load_scenario,
+    scenario_with_params,
+)
+from harness.server import calls_api, control, security, webhooks_api
 from harness.server._http import SERVER
 from harness.server.config import ServerConfig
 from harness.server.state import CallsState, Webhook, WebhookRegistry, now
@@ -26,8 +36,9 @@ __all__ = ["MockServer"]
 
 logger = logging.getLogger("harness.server")
 
-# Seconds in-flight deliveries get to finish when the server stops, beyond the delivery timeout.
-_STOP_GRACE = 1.0
+# Seconds in-flight deliveries get to finish when the server stops; then they are cancelled (and logged as
+# such). With the HTTP server's own shutdown, stopping stays well within the 2 s a SIGTERM may take.
+STOP_GRACE = 0.5
 
 
 @web.middleware
@@ -57,6 +68,12 @@ class MockServer:
         self.calls = CallsState(max_calls=config.max_calls)
         self.webhooks = WebhookRegistry()
         self.errors: list[BaseException] = []
+        self.scenarios = ScenarioCatalog(config.scenario_dirs)
+        # Every run draws its own call ids (two runs, or two servers on one log, never share one), unless
+        # the user fixes the seed to get the same ids again.
+        self.id_space = f"seed:{config.seed}" if config.seed is not None else secrets.token_hex(8)
+        # Secrets any webhook has had: masked wherever a receiver echoes one back, rotated ones included.
+        self.known_secrets: set[str] = {config.secret} if config.secret else set()
         self.log: DeliveryLog = None  # type: ignore[assignment]  # opened by start()
         self._deliverer: Deliverer | None = None
         self._http: AppServer | None = None
@@ -92,14 +109,21 @@ class MockServer:
         self.log = DeliveryLog(self.config.db_path)
         hook = self.webhooks.active
         self._deliverer = Deliverer(
-            hook.url if hook else "", hook.secret if hook else None, settings=self.config.delivery, recorder=self.log
+            hook.url if hook else "",
+            hook.secret if hook else None,
+            settings=self.config.delivery,
+            recorder=self.log,
+            masked=self.known_secrets,
         )
-        app = web.Application(middlewares=[_record_errors, calls_api.auth_middleware])
+        guard = security.guard(
+            host=self.config.host, token=self.config.control_token, allowed_hosts=self.config.allowed_hosts
+        )
+        app = web.Application(middlewares=[_record_errors, guard, calls_api.auth_middleware])
         app[SERVER] = self
         app.add_routes(control.routes)
         app.add_routes(calls_api.routes)
         app.add_routes(webhooks_api.routes)
-        http = AppServer(app, host=self.config.host, port=self.config.port)
+        http = AppServer(app, host=self.config.host, port=self.config.port, shutdown_timeout=STOP_GRACE)
         try:
             await http.start()
         except BaseException:
@@ -115,9 +139,9 @@ class MockServer:
         if http is None:
             return
         self._stop.set()
-        pending = [task for task in self._tasks.values() if not task.done()]
+        pending = {task for task in self._tasks.values() if not task.done()}
         if pending:
-            _, still = await asyncio.wait(pending, timeout=self.config.delivery.timeout + _STOP_GRACE)
+            _, still = await asyncio.wait(pending, timeout=STOP_GRACE)
             for task in still:
                 task.cancel()
             await asyncio.gather(*still, return_exceptions=True)
@@ -139,8 +163,10 @@ class MockServer:
     async def start_calls(self, scenario: str | Scenario | None = None, **params: Any) -> list[str]:
         """Schedule a scenario's calls (or calls described by ``params``) and return their ids at once.
 
-        ``params`` override the scenario: ``calls``, ``concurrency``, ``seed``, or whole ``generator``,
-        ``pacing`` and ``faults`` tables.
+        ``scenario`` is a bundled scenario's name, a path to a scenario file (this is the trusted Python API;
+        the control API only offers :attr:`scenarios`), or a :class:`Scenario`. ``params`` override it:
+        ``calls``, ``concurrency``, ``seed``, ``outcome``, ``domain``, ``turns``, or whole ``generator``,
+        ``pacing`` and ``faults`` tables. ScenarioError names a bad parameter.
         """
         if self._http is None or self._deliverer is None:
             raise RuntimeError("the mock server is not started; call start() first")
@@ -148,19 +174,12 @@ class MockServer:
             raise ConfigError(
                 "no webhook to deliver to: set --to URL (or CARTESIA_WEBHOOK_URL), or POST /agents/webhooks"
             )
-        if scenario is None:
-            chosen = scenario_from_dict({"name": "custom", **_flat_params(params)}, source="call parameters")
-        else:
-            chosen = load_scenario(scenario) if isinstance(scenario, str) else scenario
-            if params:
-                chosen = chosen.with_overrides(**params)
+        base = await asyncio.to_thread(load_scenario, scenario) if isinstance(scenario, str) else scenario
+        chosen = scenario_with_params(base, params, source="call parameters") if params or base is None else base
         plan = await self._plan_fresh_calls(chosen)
-        for call in plan.calls:
-            self.calls.create(call.call_id, call.agent_id or self.config.agent_id)
-            self._progress[call.call_id] = (call, 0)
-            self.log.record_call(call.call_id, agent_id=call.agent_id, scenario=chosen.name, events=len(call.events))
         self._forget_finished_tasks()
-        task = asyncio.create_task(self._play(plan), name=f"scenario {chosen.name}")
+        self.calls.schedule(plan.call_ids, self.config.agent_id)
+        task = asyncio.create_task(self._play(plan, chosen.name), name=f"scenario {chosen.name}")
         for call_id in plan.call_ids:
             self._tasks[call_id] = task
         return plan.call_ids
@@ -177,21 +196,28 @@ class MockServer:
         first = self._next_seed_offset.get(key, 0)
         for attempt in range(first, first + 100):
             candidate = scenario.with_overrides(seed=scenario.generator.seed + attempt) if attempt else scenario
-            plan = await asyncio.to_thread(
-                candidate.plan,
-                start=datetime.now(UTC),
-                agent_id=self.config.agent_id,
-                webhook_id=self.webhooks.active_id,
-            )
-            if not any(self.calls.get(call_id) for call_id in plan.call_ids):
+            call_ids = await asyncio.to_thread(candidate.call_ids, self.id_space)
+            if not any(call_id in self._tasks or self.calls.get(call_id) for call_id in call_ids):
                 self._next_seed_offset[key] = attempt + 1
-                return plan
+                return candidate.plan(
+                    start=datetime.now(UTC),
+                    agent_id=self.config.agent_id,
+                    webhook_id=self.webhooks.active_id,
+                    id_space=self.id_space,
+                )
         raise HarnessError(f"scenario {scenario.name!r}: cannot find fresh call ids; call clear() first")
 
-    async def _play(self, plan: Plan) -> None:
+    async def _play(self, plan: Plan, scenario: str) -> None:
         assert self._deliverer is not None
+
+        def on_planned(call: PlannedCall) -> None:
+            # Calls are registered as they are reached, so memory does not grow with the calls asked for.
+            self.calls.create(call.call_id, call.agent_id or self.config.agent_id)
+            self._progress[call.call_id] = (call, 0)
+            self.log.record_call(call.call_id, agent_id=call.agent_id, scenario=scenario, events=len(call.event_bodies))
+
         try:
-            await play(plan, self._deliverer, on_sent=self._on_sent, stop=self._stop)
+            await play(plan, self._deliverer, on_sent=self._on_sent, on_planned=on_planned, stop=self._stop, keep=False)
         except Exception as exc:
             self.record_error(exc)
         finally:
@@ -211,9 +237,9 @@ class MockServer:
             return
         call, applied = progress
         while applied <= planned.event_index:
-            self.calls.apply(call.call_id, call.events[applied])
+            self.calls.apply(call.call_id, parse_event(call.event_bodies[applied]))
             applied += 1
-        if applied >= len(call.events):
+        if applied >= len(call.event_bodies):
             del self._progress[call.call_id]
         else:
             self._progress[call.call_id] = (call, applied)
@@ -274,6 +300,8 @@ class MockServer:
 
     def set_webhook(self, url: str, secret: str | None) -> Webhook:
         """Point the agent's webhook (``config.webhook_id``) at ``url`` with ``secret``; used from the next delivery."""
+        if secret:
+            self.known_secrets.add(secret)
         hook = self.webhooks.get(self.config.webhook_id)
         if hook is None:
             hook = self.webhooks.register(url, secret, display_name="local", webhook_id=self.config.webhook_id)
@@ -285,6 +313,7 @@ class MockServer:
 
     def apply_webhook(self) -> None:
         """Point the deliverer at the active webhook; takes effect from the next delivery on."""
+        self.known_secrets.update(hook.secret for hook in self.webhooks.all() if hook.secret)
         hook = self.webhooks.active
         if self._deliverer is not None and hook is not None:
             self._deliverer.url = hook.url
@@ -294,21 +323,3 @@ class MockServer:
         """Keep an unexpected exception for check_errors() and log it; never let it vanish."""
         self.errors.append(exc)
         logger.error("mock server error: %s: %s", type(exc).__name__, exc, exc_info=exc)
-
-
-def _flat_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Accept shortcuts beside the scenario tables: seed, outcome, domain, turns, pacing, speed."""
-    data = dict(params)
-    generator = dict(data.pop("generator", {}) or {})
-    for key in ("seed", "domains", "turns", "legacy_fields", "format", "locale", "outcomes"):
-        if key in data:
-            generator[key] = data.pop(key)
-    if "outcome" in data:
-        generator["outcomes"] = {data.pop("outcome"): 1.0}
-    if "domain" in data:
-        generator["domains"] = [data.pop("domain")]
-    if generator:
-        data["generator"] = generator
-    if isinstance(data.get("pacing"), str):
-        data["pacing"] = {"mode": data["pacing"]}
-    return data

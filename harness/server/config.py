@@ -1,39 +1,49 @@
 """The mock server's settings, from command-line flags, environment variables and a TOML file.
 
 Precedence: flags win over environment variables, which win over the config file, which wins over
-the defaults below.
+the defaults below. Every layer is validated on its own, so an error names where the bad value came
+from, in the same words as a scenario file's errors: ``harness.toml:3: field "port": expected ...``.
 
 Environment variables:
   CARTESIA_WEBHOOK_URL     the receiver's URL (where events are POSTed)
   CARTESIA_WEBHOOK_SECRET  the secret sent in X-Webhook-Secret
-  HARNESS_HOST             address to bind (default 127.0.0.1)
+  HARNESS_HOST             address to bind (default 127.0.0.1; any other needs a control token)
   HARNESS_PORT             port to bind (default 8765; 0 picks a free one)
   HARNESS_DB               the delivery log (default .harness/deliveries.db; ":memory:" keeps nothing)
   HARNESS_AGENT_ID         the agent id put in events and calls
   HARNESS_WEBHOOK_ID       the webhook id put in events
   HARNESS_API_KEYS         comma-separated API keys the Calls API accepts (default: any non-empty key)
-  HARNESS_TIMEOUT          delivery timeout in seconds (default 10)
-  HARNESS_RETRIES          retries per delivery (default 0, as Cartesia publishes no retry policy)
-  HARNESS_CONCURRENCY      requests in flight at most (default 64)
+  HARNESS_TIMEOUT          delivery timeout in seconds (default 10, at most 3600)
+  HARNESS_RETRIES          retries per delivery (default 0, as Cartesia publishes no retry policy; at most 10)
+  HARNESS_CONCURRENCY      requests in flight at most (default 64, at most 10,000)
   HARNESS_MAX_CALLS        calls the Calls API keeps (default 1000; the oldest ended ones are forgotten,
                            so memory stays bounded; the delivery log keeps every delivery)
+  HARNESS_SCENARIOS        folders of scenario files the control API may start, separated by ":"
+  HARNESS_CONTROL_TOKEN    token the control API and console require (required off loopback)
+  HARNESS_ALLOWED_HOSTS    comma-separated extra Host names the control API and console answer to
+  HARNESS_SEED             fixes the call ids: the same seed and requests give the same ids on every run
 
 Config file keys (``harness serve --config harness.toml``): host, port, target_url, secret, agent_id,
-webhook_id, db, api_keys (array), timeout, retries, concurrency, max_calls.
+webhook_id, db, api_keys (array), timeout, retries, concurrency, max_calls, tls_ca_file, tls_verify,
+scenarios (array), control_token, allowed_hosts (array), seed.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import ipaddress
 import os
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from harness._net import require_http_url
-from harness.delivery import DeliverySettings
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness._files import read_capped
+from harness._net import http_url_problem
+from harness._redact import mask_url
+from harness._validation import describe_validation_error
+from harness.delivery import MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT, DeliverySettings
 from harness.errors import ConfigError
 from harness.store import DEFAULT_DB_PATH
 
@@ -43,13 +53,18 @@ __all__ = [
     "DEFAULT_PORT",
     "DEFAULT_WEBHOOK_ID",
     "ENV_VARS",
+    "MAX_CALLS_KEPT",
     "ServerConfig",
+    "is_loopback",
     "resolve_config",
 ]
 
 DEFAULT_PORT = 8765
 DEFAULT_AGENT_ID = "agent_HarnessLocal0000000001"
 DEFAULT_WEBHOOK_ID = "agent_webhook_HarnessLocal000001"
+DEFAULT_MAX_CALLS = 1000
+MAX_CALLS_KEPT = 100_000
+MAX_CONFIG_BYTES = 1024 * 1024
 
 # config key -> environment variable
 ENV_VARS = {
@@ -67,32 +82,96 @@ ENV_VARS = {
     "retries": "HARNESS_RETRIES",
     "concurrency": "HARNESS_CONCURRENCY",
     "max_calls": "HARNESS_MAX_CALLS",
+    "scenarios": "HARNESS_SCENARIOS",
+    "control_token": "HARNESS_CONTROL_TOKEN",
+    "allowed_hosts": "HARNESS_ALLOWED_HOSTS",
+    "seed": "HARNESS_SEED",
 }
-_INTS = ("port", "retries", "concurrency", "max_calls")
-DEFAULT_MAX_CALLS = 1000
-_FLOATS = ("timeout",)
-_BOOLS = ("tls_verify",)
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# Environment variables holding lists, and what separates their items.
+_LIST_SEPARATORS = {"api_keys": ",", "allowed_hosts": ",", "scenarios": os.pathsep}
+_DELIVERY_KEYS = ("timeout", "retries", "concurrency", "tls_ca_file", "tls_verify")
 
 
-@dataclass(frozen=True)
-class ServerConfig:
-    """Everything the mock server needs. ``api_keys=None`` accepts any non-empty API key."""
+class _Settings(BaseModel):
+    """What a user can set, in one layer (a file, the environment, the flags); every key optional."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    host: str | None = Field(default=None, min_length=1)
+    port: int | None = Field(default=None, ge=0, le=65535)
+    target_url: str | None = None
+    secret: str | None = None
+    agent_id: str | None = Field(default=None, min_length=1)
+    webhook_id: str | None = Field(default=None, min_length=1)
+    db: str | None = Field(default=None, min_length=1)
+    api_keys: list[str] | None = None
+    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT)
+    retries: int | None = Field(default=None, ge=0, le=MAX_RETRIES)
+    concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY)
+    max_calls: int | None = Field(default=None, ge=1, le=MAX_CALLS_KEPT)
+    tls_ca_file: str | None = None
+    tls_verify: bool | None = None
+    scenarios: list[str] | None = None
+    control_token: str | None = Field(default=None, min_length=16)
+    allowed_hosts: list[str] | None = None
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+
+    @field_validator("target_url")
+    @classmethod
+    def _deliverable(cls, url: str | None) -> str | None:
+        problem = http_url_problem(url) if url else None
+        if problem is not None:  # caught at startup, not as a failed attempt per delivery
+            raise ValueError(f"{problem}, got {mask_url(url or '')!r}")
+        return url
+
+
+class ServerConfig(BaseModel):
+    """Everything the mock server needs. ``api_keys=None`` accepts any non-empty API key.
+
+    ``control_token``, when set, is required by the control API and the console; it is required to bind
+    anything but a loopback address. ``seed=None`` gives each server run its own call ids.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, arbitrary_types_allowed=True)
 
     host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
     target_url: str | None = None
     secret: str | None = None
     agent_id: str = DEFAULT_AGENT_ID
     webhook_id: str = DEFAULT_WEBHOOK_ID
     db_path: str | Path = DEFAULT_DB_PATH
     api_keys: frozenset[str] | None = None
-    delivery: DeliverySettings = field(default_factory=DeliverySettings)
-    max_calls: int = DEFAULT_MAX_CALLS
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    max_calls: int = Field(default=DEFAULT_MAX_CALLS, ge=1, le=MAX_CALLS_KEPT)
+    scenario_dirs: tuple[Path, ...] = ()
+    control_token: str | None = None
+    allowed_hosts: frozenset[str] = frozenset()
+    seed: int | None = None
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> ServerConfig:
+        if not is_loopback(self.host) and not self.control_token:
+            raise ValueError(
+                f"binding {self.host!r}, an address other people can reach, needs a control token: the control"
+                " API starts calls and replays deliveries; pass --control-token T (or HARNESS_CONTROL_TOKEN), at"
+                " least 16 characters, or bind 127.0.0.1"
+            )
+        return self
 
     def replace(self, **changes: Any) -> ServerConfig:
-        """A copy with some settings changed."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some settings changed (validated like the original)."""
+        return ServerConfig.model_validate({**dict(self), **changes})
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1), which only this machine can reach."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def resolve_config(
@@ -104,95 +183,62 @@ def resolve_config(
     """Merge the defaults, a TOML file, the environment and flags (``None`` flags are ignored)."""
     values: dict[str, Any] = {}
     if config_file is not None:
-        values.update(_read_file(Path(config_file)))
-    environ = os.environ if env is None else env
-    for key, name in ENV_VARS.items():
-        raw = environ.get(name)
-        if raw:
-            values[key] = _from_text(key, raw, f"environment variable {name}")
-    for key, value in (flags or {}).items():
-        if value is not None:
-            values[key] = value
-    return _build(values)
-
-
-def _read_file(path: Path) -> dict[str, Any]:
+        values.update(_from_file(Path(config_file)))
+    values.update(_from_environment(os.environ if env is None else env))
+    given = {key: value for key, value in (flags or {}).items() if value is not None}
+    values.update(_validated(given, "command line", strict=True))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from exc
+        return _build(values)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, "settings")) from exc
+
+
+def _validated(
+    values: Mapping[str, Any], source: str | Callable[[str], str], *, strict: bool, text: str | None = None
+) -> dict[str, Any]:
+    """The keys ``values`` sets, checked by :class:`_Settings`; ConfigError naming ``source`` otherwise."""
+    try:
+        settings = _Settings.model_validate(values, strict=strict)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, source, text)) from exc
+    return settings.model_dump(exclude_unset=True)
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    text = read_capped(path, limit=MAX_CONFIG_BYTES, what="config file", error=ConfigError)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    known = set(ENV_VARS)
-    for key, value in data.items():
-        if key not in known:
-            raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
-        _check_type(key, value, f"{path}: key {key!r}")
-    return data
+    return _validated(data, str(path), strict=True, text=text)
 
 
-def _from_text(key: str, raw: str, where: str) -> Any:
-    if key in _INTS:
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"{where}: expected an integer, got {raw!r}") from None
-    if key in _FLOATS:
-        try:
-            return float(raw)
-        except ValueError:
-            raise ConfigError(f"{where}: expected a number of seconds, got {raw!r}") from None
-    if key in _BOOLS:
-        if raw.strip().lower() in (*_TRUE, *_FALSE):
-            return raw.strip().lower() in _TRUE
-        raise ConfigError(f"{where}: expected true or false, got {raw!r}")
-    if key == "api_keys":
-        return [part.strip() for part in raw.split(",") if part.strip()]
-    return raw
-
-
-def _check_type(key: str, value: Any, where: str) -> None:
-    if key in _INTS and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ConfigError(f"{where}: expected an integer, got {value!r}")
-    if key in _FLOATS and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise ConfigError(f"{where}: expected a number of seconds, got {value!r}")
-    if key in _BOOLS and not isinstance(value, bool):
-        raise ConfigError(f"{where}: expected true or false, got {value!r}")
-    if key == "api_keys" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        raise ConfigError(f"{where}: expected an array of strings, got {value!r}")
-    if key not in (*_INTS, *_FLOATS, *_BOOLS, "api_keys") and not isinstance(value, str):
-        raise ConfigError(f"{where}: expected a string, got {value!r}")
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for key, name in ENV_VARS.items():
+        value = environ.get(name)
+        if value:
+            separator = _LIST_SEPARATORS.get(key)
+            raw[key] = [part.strip() for part in value.split(separator) if part.strip()] if separator else value
+    # Text from the environment is converted (lax), with pydantic's one rule for numbers and true/false.
+    return _validated(raw, lambda field: f"environment variable {ENV_VARS.get(field, field)}", strict=False)
 
 
 def _build(values: Mapping[str, Any]) -> ServerConfig:
-    settings = DeliverySettings()
-    delivery_keys = ("timeout", "retries", "concurrency", "tls_ca_file", "tls_verify")
-    delivery_changes = {k: values[k] for k in delivery_keys if k in values}
-    if delivery_changes.get("timeout", 1) <= 0:
-        raise ConfigError(f"timeout: expected a number of seconds above 0, got {delivery_changes['timeout']!r}")
-    if delivery_changes.get("retries", 0) < 0:
-        raise ConfigError(f"retries: expected 0 or more, got {delivery_changes['retries']!r}")
-    if delivery_changes.get("concurrency", 1) < 1:
-        raise ConfigError(f"concurrency: expected 1 or more, got {delivery_changes['concurrency']!r}")
-    port = values.get("port", DEFAULT_PORT)
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"port: expected a number from 0 to 65535, got {port}")
-    if values.get("target_url"):
-        # Caught here, at startup, rather than as a failed attempt on every delivery.
-        require_http_url(values["target_url"], "target_url")
-    api_keys = values.get("api_keys")
-    max_calls = values.get("max_calls", DEFAULT_MAX_CALLS)
-    if max_calls < 1:
-        raise ConfigError(f"max_calls: expected 1 or more, got {max_calls}")
-    return ServerConfig(
-        host=values.get("host", "127.0.0.1"),
-        port=port,
-        target_url=values.get("target_url"),
-        secret=values.get("secret"),
-        agent_id=values.get("agent_id", DEFAULT_AGENT_ID),
-        webhook_id=values.get("webhook_id", DEFAULT_WEBHOOK_ID),
-        db_path=values.get("db", DEFAULT_DB_PATH),
-        api_keys=frozenset(api_keys) if api_keys else None,
-        delivery=dataclasses.replace(settings, **delivery_changes),
-        max_calls=max_calls,
-    )
+    delivery = {key: values[key] for key in _DELIVERY_KEYS if key in values}
+    renamed = {"db": "db_path", "scenarios": "scenario_dirs"}
+    fields = {renamed.get(key, key): value for key, value in values.items() if key not in _DELIVERY_KEYS}
+    if "api_keys" in fields:
+        fields["api_keys"] = frozenset(fields["api_keys"]) or None
+    if "allowed_hosts" in fields:
+        fields["allowed_hosts"] = frozenset(host.lower() for host in fields["allowed_hosts"])
+    if "scenario_dirs" in fields:
+        fields["scenario_dirs"] = tuple(_scenario_folder(folder) for folder in fields["scenario_dirs"])
+    return ServerConfig(delivery=DeliverySettings(**delivery), **fields)
+
+
+def _scenario_folder(folder: str) -> Path:
+    path = Path(folder)
+    if not path.is_dir():
+        raise ConfigError(f"scenarios {folder!r}: not a folder; pass --scenarios DIR with a folder of .toml files")
+    return path

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
 
+from harness._redact import mask_text, mask_url
 from harness.errors import HarnessError
-from harness.scenarios import list_scenarios
+from harness.scenarios import scenario_with_params
 from harness.server._http import fail, json_object, json_response, server_of
 
 __all__ = ["routes"]
 
 routes = web.RouteTableDef()
+
+# Bounds on the delivery list's paging (the README's "Bounds" table); a larger limit gives MAX_PAGE.
+MAX_PAGE = 1000
+MAX_OFFSET = 1_000_000_000
+_BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
 
 
 @routes.post("/_harness/calls")
@@ -20,11 +27,15 @@ async def start_calls(request: web.Request) -> web.Response:
     Answers at once with ``{"call_ids": [...]}``; the deliveries go out in the background.
     """
     data = await json_object(request, empty={})
-    scenario = data.pop("scenario", None)
-    if scenario is not None and not isinstance(scenario, str):
-        fail(400, "Invalid scenario", '"scenario" must be the name of a bundled scenario or a path to a .toml file.')
+    name = data.pop("scenario", None)
+    server = server_of(request)
+    if name is not None and not isinstance(name, str):
+        fail(400, "Invalid scenario", 'field "scenario": expected the name of a scenario this server offers.')
     try:
-        call_ids = await server_of(request).start_calls(scenario, **data)
+        # Only scenarios the server offers (bundled, --scenarios folders): a request never names a file.
+        base = await server.scenarios.load(name) if name is not None else None
+        scenario = scenario_with_params(base, data, source="request")
+        call_ids = await server.start_calls(scenario)
     except HarnessError as exc:
         fail(400, "Cannot start calls", str(exc))
     return json_response({"call_ids": call_ids}, status=201)
@@ -33,22 +44,18 @@ async def start_calls(request: web.Request) -> web.Response:
 def _flag(value: str | None, name: str) -> bool | None:
     if value is None or value == "":
         return None
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    fail(400, f"Invalid {name}", f"{name} must be true or false, got {value!r}.")
+    try:
+        return _BOOLEAN.validate_python(value)
+    except ValidationError:
+        fail(400, f"Invalid {name}", f'field "{name}": expected true or false, got {value[:40]!r}.')
 
 
-def _int(value: str | None, name: str, default: int) -> int:
+def _int(value: str | None, name: str, default: int, *, high: int) -> int:
     if value is None:
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        fail(400, f"Invalid {name}", f"{name} must be an integer >= 0, got {value!r}.")
+    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else -1
+    if not 0 <= number <= high:
+        fail(400, f"Invalid {name}", f'field "{name}": expected an integer from 0 to {high:,}, got {value[:40]!r}.')
     return number
 
 
@@ -61,8 +68,8 @@ async def list_deliveries(request: web.Request) -> web.Response:
         call_id=query.get("call_id") or None,
         event_type=query.get("event_type") or None,
         ok=_flag(query.get("ok"), "ok"),
-        limit=min(_int(query.get("limit"), "limit", 100), 1000),
-        offset=_int(query.get("offset"), "offset", 0),
+        limit=min(_int(query.get("limit"), "limit", 100, high=MAX_OFFSET), MAX_PAGE),
+        offset=_int(query.get("offset"), "offset", 0, high=MAX_OFFSET),
     )
     return json_response({"data": [delivery.to_dict() for delivery in deliveries]})
 
@@ -91,12 +98,16 @@ async def replay_delivery(request: web.Request) -> web.Response:
 
 @routes.get("/_harness/scenarios")
 async def get_scenarios(request: web.Request) -> web.Response:
-    """The bundled scenarios: name, description, number of calls."""
-    try:
-        scenarios = list_scenarios()
-    except HarnessError as exc:
-        fail(500, "Broken scenario", str(exc))
-    data = [{"name": s.name, "description": s.description, "calls": s.calls} for s in scenarios]
+    """The scenarios this server offers (bundled, then --scenarios folders): name, description, calls."""
+    catalog = server_of(request).scenarios
+    data: list[dict[str, str | int]] = []
+    for name in catalog.paths():
+        try:
+            scenario = await catalog.load(name)
+        except HarnessError as exc:  # one broken file in a user's folder must not hide the others
+            data.append({"name": name, "error": str(exc)})
+            continue
+        data.append({"name": name, "description": scenario.description, "calls": scenario.calls})
     return json_response({"data": data})
 
 
@@ -110,7 +121,7 @@ async def health(request: web.Request) -> web.Response:
             "status": "degraded" if server.errors else "ok",
             "calls": len(server.calls),
             "calls_in_progress": server.calls_in_progress,
-            "webhook_url": hook.url if hook else None,
-            "errors": [f"{type(e).__name__}: {e}" for e in server.errors],
+            "webhook_url": mask_url(hook.url) if hook else None,
+            "errors": [mask_text(f"{type(e).__name__}: {e}", server.known_secrets) for e in server.errors],
         }
     )

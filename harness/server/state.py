@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from harness._redact import mask_url
 from harness.models import BaseEvent, CallCompleted, CallFailed, CallTurn, PostCallAnalysis, Timestamp
 
 __all__ = ["CallRecord", "CallsState", "Webhook", "WebhookRegistry", "now"]
@@ -73,33 +74,44 @@ class CallsState:
 
     def __init__(self, *, max_calls: int = 1000) -> None:
         self._calls: dict[str, CallRecord] = {}
+        # Calls scheduled but not reached yet (plans are generated as they play): just their ids and agents,
+        # so a request for 100,000 calls costs a few bytes per call until each one starts.
+        self._scheduled: dict[str, str | None] = {}
+        self._ended: dict[str, None] = {}  # ids of ended calls, oldest first: the ones to forget
         self._sequence = 0
         self.max_calls = max_calls
 
     def __len__(self) -> int:
-        return len(self._calls)
+        return len(self._calls) + len(self._scheduled)
 
     def clear(self) -> None:
         """Forget every call."""
         self._calls.clear()
+        self._scheduled.clear()
+        self._ended.clear()
 
     def get(self, call_id: str) -> CallRecord | None:
-        """The call with this id, if known."""
-        return self._calls.get(call_id)
+        """The call with this id, if known (a scheduled call not reached yet is ``created``)."""
+        record = self._calls.get(call_id)
+        if record is None and call_id in self._scheduled:
+            return CallRecord(id=call_id, agent_id=self._scheduled[call_id], sequence=0)
+        return record
+
+    def schedule(self, call_ids: list[str], agent_id: str | None) -> None:
+        """Know these calls as ``created`` until :meth:`create` registers each as it starts."""
+        self._scheduled.update(dict.fromkeys(call_ids, agent_id))
 
     def create(self, call_id: str, agent_id: str | None) -> CallRecord:
-        """Register a scheduled call (status ``created``)."""
+        """Register a call that is starting (status ``created`` until its first event goes out)."""
+        self._scheduled.pop(call_id, None)
         self._sequence += 1
         record = CallRecord(id=call_id, agent_id=agent_id, sequence=self._sequence)
         self._calls[call_id] = record
-        if len(self._calls) > self.max_calls:
-            self._forget_oldest_ended()
+        while len(self._calls) > self.max_calls and self._ended:
+            oldest = next(iter(self._ended))  # the call that ended first
+            del self._ended[oldest]
+            self._calls.pop(oldest, None)
         return record
-
-    def _forget_oldest_ended(self) -> None:
-        excess = len(self._calls) - self.max_calls
-        for call_id in [c.id for c in self._calls.values() if c.ended][:excess]:
-            del self._calls[call_id]
 
     def newest_first(self, *, agent_id: str | None = None) -> list[CallRecord]:
         """Calls, newest first, optionally of one agent."""
@@ -133,6 +145,7 @@ class CallsState:
             call.pop("transcript", None)
             record.call.update(call)
             record.status = event.type.removeprefix("call_")
+            self._ended[record.id] = None
             record.start_time = record.start_time or stamp
             record.end_time = record.call.get("end_time") or stamp
             reason = event.effective_end_reason
@@ -168,10 +181,10 @@ class Webhook:
     updated_at: str = field(default_factory=now)
 
     def to_json(self) -> dict[str, Any]:
-        """The public view (the platform never returns the secret)."""
+        """The public view: never the secret, and a password in the URL masked."""
         return {
             "id": self.id,
-            "url": self.url,
+            "url": mask_url(self.url),
             "display_name": self.display_name,
             "created_at": self.created_at,
             "updated_at": self.updated_at,

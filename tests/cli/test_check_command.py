@@ -165,7 +165,9 @@ def test_an_unreachable_target_exits_2_saying_which_url(tmp_path: Path) -> None:
             "unknown check(s): rejects_wrong_secrets; valid checks: accepts_correct",
         ),
         (["--exclude", "nope"], "unknown check(s): nope; valid checks:"),
-        (["--latency-budget", "-1"], "latency budget -1.0: expected a number of seconds > 0"),
+        (["--latency-budget", "-1"], "latency budget: expected a number of seconds above 0 and at most 3600, got -1.0"),
+        (["--timeout", "inf"], "timeout: expected a number of seconds above 0 and at most 3600, got inf"),
+        (["--timeout", "nan"], "timeout: expected a number of seconds above 0 and at most 3600, got nan"),
     ],
 )
 def test_bad_usage_exits_2_with_a_clear_message(correct: Served, tmp_path: Path, args: list[str], message: str) -> None:

@@ -85,7 +85,7 @@ async def test_exit_2_when_nothing_listens_at_the_target() -> None:
             ["--scenario", "happy-path", "--to", "http://127.0.0.1:99999/x"],
             "--to 'http://127.0.0.1:99999/x': expected a port number from 0 to 65535",
         ),
-        (["--scenario", "happy-path", "--to", "http://[::1/x"], "--to 'http://[::1/x': not a valid URL"),
+        (["--scenario", "happy-path", "--to", "http://[::1/x"], "--to 'http://[::1/x': expected a valid URL"),
     ],
 )
 async def test_exit_2_for_bad_input(args: list[str], message: str) -> None:

@@ -3,59 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from harness.store import DeliveryLog
-from tests.integration.server_helpers import SECRET, RecordingReceiver
-
-
-class Serve:
-    """A running `harness serve` subprocess and its base URL (read from its first line of output)."""
-
-    def __init__(self, process: asyncio.subprocess.Process, url: str) -> None:
-        self.process = process
-        self.url = url
-
-    async def finish(self) -> tuple[int, str, str]:
-        stdout, stderr = await asyncio.wait_for(self.process.communicate(), timeout=60)
-        assert self.process.returncode is not None
-        return self.process.returncode, stdout.decode(), stderr.decode()
-
-
-async def spawn(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "harness", "serve", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
-    )  # fmt: skip
-
-
-@asynccontextmanager
-async def serve(*args: str) -> AsyncIterator[Serve]:
-    process = await spawn("--port", "0", *args)
-    try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
-        assert line.startswith("mock Cartesia server: http://127.0.0.1:"), line
-        yield Serve(process, line.split()[3])
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-
-async def request(method: str, url: str, **kwargs: Any) -> Any:
-    async with aiohttp.ClientSession() as http, http.request(method, url, **kwargs) as response:
-        return response.status, await response.json()
+from tests.integration.server_helpers import SECRET, RecordingReceiver, request, serve, spawn
 
 
 async def poll_deliveries(url: str, at_least: int, deadline: float = 60) -> list[dict[str, Any]]:
@@ -137,7 +93,7 @@ async def test_a_bad_config_file_is_exit_2(tmp_path: Path) -> None:
     process = await spawn("--config", str(config))
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 2
-    assert f"{config}: key 'port': expected an integer" in stderr.decode()
+    assert f'{config}:1: field "port": expected an integer' in stderr.decode()
 
 
 async def test_environment_configures_the_server(tmp_path: Path) -> None:

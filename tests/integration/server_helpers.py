@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from harness.models import WEBHOOK_SECRET_HEADER
@@ -100,3 +104,53 @@ def threaded_receiver() -> Iterator[str]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
+
+
+class Serve:
+    """A running `harness serve` subprocess and its base URL (read from its first line of output)."""
+
+    def __init__(self, process: asyncio.subprocess.Process, url: str) -> None:
+        self.process = process
+        self.url = url
+
+    async def finish(self) -> tuple[int, str, str]:
+        stdout, stderr = await asyncio.wait_for(self.process.communicate(), timeout=60)
+        assert self.process.returncode is not None
+        return self.process.returncode, stdout.decode(), stderr.decode()
+
+    def rss_mb(self) -> float:
+        """The process's resident memory now, in MB (from /proc)."""
+        with open(f"/proc/{self.process.pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        raise AssertionError("no VmRSS in /proc status")
+
+
+async def spawn(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    """``harness serve ARGS`` as a subprocess with piped output."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "harness", "serve", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+@asynccontextmanager
+async def serve(*args: str, env: dict[str, str] | None = None) -> AsyncIterator[Serve]:
+    """`harness serve --port 0 ARGS`, killed on exit if still running."""
+    process = await spawn("--port", "0", *args, env=env)
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
+        assert line.startswith("mock Cartesia server: http://127.0.0.1:"), line
+        yield Serve(process, line.split()[3])
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def request(method: str, url: str, **kwargs: Any) -> Any:
+    """``(status, parsed JSON body)`` of one request."""
+    async with aiohttp.ClientSession() as http, http.request(method, url, **kwargs) as response:
+        return response.status, await response.json()

@@ -68,7 +68,7 @@ async def test_start_calls_from_parameters(
     [
         ({"scenario": "nope"}, "no scenario named 'nope'"),
         ({"calls": 0}, 'field "calls": expected >= 1'),
-        ({"scenario": 3}, "must be the name of a bundled scenario"),
+        ({"scenario": 3}, 'field "scenario": expected the name of a scenario this server offers'),
     ],
 )
 async def test_bad_requests_get_400_with_the_reason(

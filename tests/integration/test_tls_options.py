@@ -73,5 +73,5 @@ def test_serve_config_reads_tls_settings_from_the_environment() -> None:
 
 
 def test_serve_config_refuses_a_non_boolean_tls_verify() -> None:
-    with pytest.raises(ConfigError, match="HARNESS_TLS_VERIFY: expected true or false, got 'maybe'"):
+    with pytest.raises(ConfigError, match='HARNESS_TLS_VERIFY: field "tls_verify": expected a boolean, got "maybe"'):
         resolve_config(env={"HARNESS_TLS_VERIFY": "maybe"})

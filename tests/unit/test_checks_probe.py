@@ -84,3 +84,27 @@ async def test_wait_without_a_condition_returns_once_nothing_changes(session: ai
     finally:
         await server.close()
     assert entries == [{"type": "call_started", "call_id": "ac_a"}]
+
+
+async def test_a_function_is_a_probe_sync_or_async() -> None:
+    rows = [{"type": "call_started", "call_id": "ac_1", "timestamp": "t"}]
+
+    async def read_async() -> list[dict[str, str]]:
+        return rows
+
+    assert await Probe(lambda: iter(rows)).entries() == rows
+    assert await Probe(read_async).entries() == rows
+    assert await Probe(read_async).for_calls(["ac_2"]) == []
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (lambda: 1 / 0, "raised ZeroDivisionError"),
+        (lambda: 42, "raised TypeError"),
+        (lambda: [1, 2], "raised TypeError"),
+    ],
+)
+async def test_a_broken_probe_function_is_a_probe_error_naming_it(function: object, message: str) -> None:
+    with pytest.raises(ProbeError, match=rf"state probe .*<lambda>\(\): {message}"):
+        await Probe(function).entries()  # type: ignore[arg-type]

@@ -105,7 +105,7 @@ async def test_a_broken_probe_stops_the_run_before_any_check(reference: AppServe
     [
         ("ftp://127.0.0.1/webhooks", SECRET, {}, "target URL 'ftp://127.0.0.1/webhooks': expected an http://"),
         ("http://127.0.0.1:x/webhooks", SECRET, {}, "target URL 'http://127.0.0.1:x/webhooks': expected a port number"),
-        ("http://[::1/webhooks", SECRET, {}, "target URL 'http://[::1/webhooks': not a valid URL"),
+        ("http://[::1/webhooks", SECRET, {}, "target URL 'http://[::1/webhooks': expected a valid URL"),
         (
             "http://127.0.0.1:1/webhooks",
             SECRET,
@@ -113,7 +113,12 @@ async def test_a_broken_probe_stops_the_run_before_any_check(reference: AppServe
             "probe URL 'http://127.0.0.1:70000/p': expected a port number",
         ),
         ("http://127.0.0.1:1/webhooks", "", {}, "no secret"),
-        ("http://127.0.0.1:1/webhooks", SECRET, {"latency_budget": 0}, "latency budget 0: expected"),
+        (
+            "http://127.0.0.1:1/webhooks",
+            SECRET,
+            {"latency_budget": 0},
+            "latency budget: expected a number of seconds above 0",
+        ),
         ("http://127.0.0.1:1/webhooks", SECRET, {"checks": ["nope"]}, "unknown check(s): nope; valid checks:"),
     ],
 )

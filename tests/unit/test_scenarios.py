@@ -247,3 +247,61 @@ def test_an_unknown_locale_is_refused_at_load_time(tmp_path: Path) -> None:
     path = write(tmp_path, '[generator]\nseed = 1\nlocale = "xx_XX"\n')
     with pytest.raises(ScenarioError, match=rf'^{path}:3: field "generator.locale": expected a locale among en_US'):
         load_scenario(path)
+
+
+# -- bounds and hostile files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("calls = 100000000000000000000000000000\n", 'field "calls": expected <= 100000'),
+        ("calls = 1e29\n", 'field "calls": expected an integer, got 1e+29'),
+        ("concurrency = 10001\n", 'field "concurrency": expected <= 10000'),
+        ("[generator]\nturns = 5001\n", 'field "generator.turns": expected a number of turns from 0 to 5,000'),
+        ("[generator]\noutcomes = { completed = inf }\n", 'field "generator.outcomes.completed": expected a finite'),
+        ("[generator]\noutcomes = { completed = 1e308, failed = 1e308 }\n", "expected <= 1000000"),
+        ("[faults]\ndelay = 1e300\n", 'field "faults.delay": expected <= 3600'),
+        ("[faults]\njitter = nan\n", 'field "faults.jitter": expected a finite number'),
+        ('[pacing]\nmode = "realtime"\nspeed = 1e-300\n', 'field "pacing.speed": expected >= 0.01'),
+        ('[generator]\nturns = ["a", 2]\n', 'field "generator.turns[0]": expected an integer, got "a"'),
+    ],
+)
+def test_absurd_values_are_refused_with_file_line_and_field(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value).startswith(f"{path}:")
+    assert message in str(info.value)
+
+
+def test_a_file_larger_than_1_mib_is_refused_unread(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="/dev/zero: the scenario file is larger than 1,024 KiB"):
+        load_scenario(Path("/dev/zero"))
+
+
+def test_a_plan_generates_its_calls_only_when_they_are_read() -> None:
+    generated: list[int] = []
+
+    def simulate(**options: object) -> list[object]:
+        from harness.generate import simulate_call
+
+        generated.append(1)
+        return list(simulate_call(**options))  # type: ignore[arg-type]
+
+    plan = scenario_from_dict({"calls": 100_000, "generator": {"turns": 0}}).plan(simulate=simulate)  # type: ignore[arg-type]
+    assert len(plan.call_ids) == len(set(plan.call_ids)) == 100_000
+    assert generated == []
+    first = next(iter(plan.calls))
+    assert first.call_id == plan.call_ids[0]
+    assert generated == [1]
+
+
+def test_call_ids_depend_on_the_id_space_and_nothing_else_changes() -> None:
+    scenario = small("happy-path")
+    one, other = scenario.plan(id_space="a"), scenario.plan(id_space="b")
+    assert set(one.call_ids).isdisjoint(other.call_ids)
+    assert one.call_ids == scenario.plan(id_space="a").call_ids
+    first, second = next(iter(one.calls)), next(iter(other.calls))
+    assert [d.event_type for d in first.deliveries] == [d.event_type for d in second.deliveries]
+    assert first.events[0].call_id == one.call_ids[0]
