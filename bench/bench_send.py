@@ -11,9 +11,10 @@ for --rounds rounds so machine load hits every side alike:
     against the count in its delivery log;
   - serve: ``harness serve`` on each loop, given the burst scenario through its control API; deliveries
     in its log over the span of their attempts (aiohttp receiver);
-  - direct: Deliverer in this process (on uvloop when installed) posting wrk's body to the raw receiver
-    with no log, with the log recording outcomes only, and with the write-ahead log (intent, then
-    outcome): what the log and its intents cost.
+  - direct: Deliverer in this process posting wrk's body to the raw receiver with no log, with the log
+    recording outcomes only, and with the write-ahead log (intent, then outcome), on each loop: what
+    the log and its intents cost, as rates and as CPU time per delivery (``time.process_time``, both
+    threads; far steadier than rates on a loaded machine).
 
 The body is a ``call_turn`` taken from the burst scenario's own log. Target: send (default loop, log on)
 / wrk >= 0.8 on the aiohttp receiver. Each run stops by itself.
@@ -118,8 +119,11 @@ class _OutcomesOnly:
         self.log.record_attempt(delivery, attempt)
 
 
-async def _direct(url: str, body: bytes, db: Path, count: int, mode: str) -> float:
-    """Deliveries per second of the engine alone: ``mode`` is none (no log), outcomes or write-ahead."""
+async def _direct(url: str, body: bytes, db: Path, count: int, mode: str) -> tuple[float, float]:
+    """Deliveries per second and CPU microseconds per delivery of the engine alone.
+
+    ``mode``: none (no log), outcomes (the log without intents) or write-ahead (the log as the CLI uses it).
+    """
     settings = DeliverySettings(concurrency=CONCURRENCY)
     remaining = iter(range(count))
     with DeliveryLog(db) as log:
@@ -130,21 +134,21 @@ async def _direct(url: str, body: bytes, db: Path, count: int, mode: str) -> flo
                 for _ in remaining:
                     await deliverer.deliver(body, event_type="call_turn")
 
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
             log.flush()  # the log is part of the job: count it in
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert log.count() == (0 if mode == "none" else count)
     _remove_log(db)
-    return count / elapsed
+    return count / elapsed, cpu / count * 1e6
 
 
-def run_direct(url: str, body: bytes, db: Path, count: int, mode: str) -> float:
-    try:
+def run_direct(url: str, body: bytes, db: Path, count: int, mode: str, loop: str) -> tuple[float, float]:
+    if loop == "uvloop":
         import uvloop
-    except ImportError:
-        return asyncio.run(_direct(url, body, db, count, mode))
-    return uvloop.run(_direct(url, body, db, count, mode))
+
+        return uvloop.run(_direct(url, body, db, count, mode))
+    return asyncio.run(_direct(url, body, db, count, mode))
 
 
 def run_wrk(url: str, body: bytes, seconds: int, workdir: Path) -> float:
@@ -198,6 +202,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     rates: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     missing_from_log: list[int] = []
     print(f"load average at the start: {_load()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp, ReceiverProcess("aiohttp") as minimal, ReceiverProcess("raw") as raw:
@@ -206,14 +211,11 @@ def main() -> None:
         sides: list[tuple[str, Callable[[], float]]] = [
             ("wrk -> aiohttp", lambda: run_wrk(minimal, body, args.seconds, workdir)),
             ("wrk -> raw", lambda: run_wrk(raw, body, args.seconds, workdir)),
-            ("direct, no log -> raw", lambda: run_direct(raw, body, workdir / "d.db", args.direct_count, "none")),
-            ("direct, outcomes -> raw", lambda: run_direct(raw, body, workdir / "d.db", args.direct_count, "outcomes")),
-            (
-                "direct, write-ahead -> raw",
-                lambda: run_direct(raw, body, workdir / "d.db", args.direct_count, "write-ahead"),
-            ),
         ]
         for loop in LOOPS:
+            for mode in ("none", "outcomes", "write-ahead"):
+                name = f"direct {loop}, {'no log' if mode == 'none' else mode} -> raw"
+                sides.append((name, _direct_side(raw, body, workdir, args.direct_count, mode, loop, cpu, name)))
             for name, url in (("aiohttp", minimal), ("raw", raw)):
                 sides.append((f"send {loop} -> {name}", _sender(url, workdir, args.calls, loop, missing_from_log)))
             sides.append((f"serve {loop} -> aiohttp", _server(minimal, workdir, args.calls, loop)))
@@ -229,6 +231,8 @@ def main() -> None:
         baseline = medians["wrk -> raw" if name.endswith("-> raw") else "wrk -> aiohttp"]
         spread = f"{min(rates[name]):.0f} - {max(rates[name]):.0f}"
         print(f"median {name:32} {median:8.0f}/s  (rounds {spread})  ratio to wrk {median / baseline:.2f}")
+    for name, values in cpu.items():
+        print(f"CPU per delivery, {name:32} {statistics.median(values):6.1f} us (median)")
     print(f"deliveries harness send reported but its log lacks: {sum(missing_from_log)}")
 
 
@@ -236,6 +240,17 @@ def _sender(url: str, workdir: Path, calls: int, loop: str, missing: list[int]) 
     def side() -> float:
         rate, unlogged = run_send(url, workdir / "s.db", calls, loop)
         missing.append(unlogged)
+        return rate
+
+    return side
+
+
+def _direct_side(
+    url: str, body: bytes, workdir: Path, count: int, mode: str, loop: str, cpu: dict[str, list[float]], name: str
+) -> Callable[[], float]:
+    def side() -> float:
+        rate, cpu_us = run_direct(url, body, workdir / "d.db", count, mode, loop)
+        cpu.setdefault(name, []).append(cpu_us)
         return rate
 
     return side
