@@ -8,6 +8,7 @@ retries unless configured (Cartesia publishes no retry policy).
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import ssl
@@ -19,7 +20,7 @@ from typing import Protocol
 
 from harness._bounds import require_count, require_seconds
 from harness._http1 import ConnectionPool, HTTPFailure, Target, custom_tls_context
-from harness._redact import MASK, mask_bytes, mask_text, mask_url
+from harness._redact import MASK, MIN_SEARCHED_LENGTH, mask_bytes, mask_text, mask_url, secret_forms
 from harness.failure_kind import FailureKind
 from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent
 
@@ -259,7 +260,7 @@ class Deliverer:
         secrets = self._secrets_in(request_headers)
         delivery = Delivery(
             id=delivery_id or new_delivery_id(),
-            url=mask_url(target, secrets),  # what is recorded and shown; the request goes to `target`
+            url=_masked_url(target, secrets),  # what is recorded and shown; the request goes to `target`
             body=body,
             event_type=event_type,
             call_id=call_id,
@@ -287,15 +288,15 @@ class Deliverer:
             return attempt.status in self.settings.retry_statuses
         return True
 
-    def _secrets_in(self, headers: Mapping[str, str]) -> list[str]:
+    def _secrets_in(self, headers: Mapping[str, str]) -> tuple[str, ...]:
         """Every secret value this request could expose: the current one, the one sent, the retired ones."""
         name = WEBHOOK_SECRET_HEADER.lower()
         sent = [value for key, value in headers.items() if key.lower() == name and value]
         current = [self.secret] if self.secret else []
-        return [*current, *sent, *self.masked]
+        return tuple(dict.fromkeys([*current, *sent, *self.masked]))  # the current one is usually the one sent
 
     async def _attempt(
-        self, delivery: Delivery, target: str, number: int, headers: dict[str, str], secrets: list[str]
+        self, delivery: Delivery, target: str, number: int, headers: dict[str, str], secrets: tuple[str, ...]
     ) -> Attempt:
         pool = self._ensure_pool()
         attempt = Attempt(number=number, url=delivery.url, request_headers=mask_secret(headers), started_at=time.time())
@@ -347,14 +348,38 @@ class Deliverer:
         return attempt
 
 
-def _mask_echoes(attempt: Attempt, secrets: list[str]) -> None:
-    """Mask every secret a receiver echoed back (headers, body, an error quoting its bytes) before it is kept."""
-    attempt.response_headers = {
-        mask_text(k, secrets): mask_text(v, secrets) for k, v in attempt.response_headers.items()
-    }
-    attempt.response_body = mask_bytes(attempt.response_body, secrets)
-    if attempt.error is not None:
-        attempt.error = mask_text(attempt.error, secrets)
+def _mask_echoes(attempt: Attempt, secrets: tuple[str, ...]) -> None:
+    """Mask every secret a receiver echoed back (headers, body, an error quoting its bytes) before it is kept.
+
+    Masking runs per delivery, so it first asks whether any form of any secret is there at all (one search
+    per form through the texts joined): almost no answer echoes one, and then nothing needs replacing.
+    """
+    forms = _searched_forms(secrets)
+    if not forms:
+        return
+    headers = attempt.response_headers
+    texts = "\n".join([*headers, *headers.values(), attempt.error or ""])
+    if any(form in texts for form in forms):
+        attempt.response_headers = {mask_text(k, secrets): mask_text(v, secrets) for k, v in headers.items()}
+        if attempt.error is not None:
+            attempt.error = mask_text(attempt.error, secrets)
+    body = attempt.response_body
+    if body and any(form.encode() in body for form in forms):
+        attempt.response_body = mask_bytes(body, secrets)
+
+
+@functools.lru_cache(maxsize=64)
+def _searched_forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """Every form of every secret that :func:`mask_text` replaces (the same secrets give the same forms)."""
+    return tuple(
+        dict.fromkeys(form for secret in secrets if len(secret) >= MIN_SEARCHED_LENGTH for form in secret_forms(secret))
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _masked_url(target: str, secrets: tuple[str, ...]) -> str:
+    # Cached: a deliverer posts to the same few URLs with the same secrets thousands of times.
+    return mask_url(target, secrets)
 
 
 def classify_failure(exc: BaseException, timeout: float) -> tuple[FailureKind, str]:
