@@ -5,13 +5,19 @@ Interleaved for --rounds rounds so machine load hits both sides alike:
     (the whole path a fixture, a scenario or the mock server takes);
   - baseline: ``json.dumps`` of the very same events as pre-built dicts (serialisation alone, no
     generation), the cheapest possible way to produce those bytes in Python.
-The figure that matters is generate's absolute rate (target >= 10,000 events/s); the ratio to the
-baseline says how much of the budget generation spends. The median round is reported.
+The figure that matters is generate/baseline (target >= 0.5) and generate's absolute rate (target >=
+10,000 events/s). The median round is reported.
+
+Names, companies and addresses come from per-locale pools whose slots are filled by faker on first use
+(harness/_content.py), so a process's first calls cost more than the following ones. The rounds measure
+the steady state (the seeds' slots were filled while building the baseline's dicts); a separate "cold"
+figure times --calls fresh seeds after emptying the pools, the cost a process pays for its first calls.
 
 Rates are per second of this process's CPU time (``time.process_time``), which is what one core can do;
-wall-clock rates are printed too, but on a shared machine they mostly measure the other processes.
+wall-clock rates are printed too, but on a shared machine they mostly measure the other processes. The
+load average is printed with the figures.
 
-    .venv/bin/python bench/bench_generate.py [--rounds 5] [--calls 400]
+    .venv/bin/python bench/bench_generate.py [--rounds 7] [--calls 400]
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ import statistics
 import time
 from typing import Any
 
+from harness import _content
 from harness.generate import LOCALES, simulate_call
 
 TARGET_EVENTS_PER_SECOND = 10_000
+TARGET_RATIO = 0.5
 
 
 def generate(seeds: range) -> tuple[int, float, float]:
@@ -49,11 +57,12 @@ def baseline(dicts: list[dict[str, Any]]) -> tuple[int, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=400)
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target is stated
+    load = os.getloadavg()
 
     # Warm up: faker loads each locale's providers once per process.
     for locale in LOCALES:
@@ -70,17 +79,29 @@ def main() -> None:
         rates["baseline"].append(events / cpu)
         rates["baseline wall"].append(events / wall)
 
+    # Cold: seeds never generated in this process, pools emptied first (a private detail, reached on purpose).
+    _content._POOLS.clear()
+    cold_events, cold_cpu, _ = generate(range(10**9, 10**9 + args.calls))
+
     median = {name: statistics.median(values) for name, values in rates.items()}
+    ratio = median["generate"] / median["baseline"]
+    print(f"load average:      {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min) at the start")
     print(f"calls per round:   {args.calls} ({len(dicts)} events), rounds: {args.rounds}")
     for name in ("generate", "baseline"):
         rounds = ", ".join(f"{rate:,.0f}" for rate in rates[name])
         print(f"{name + ':':<18} {median[name]:>10,.0f} events/s of CPU  (rounds: {rounds})")
-    print(f"generate/baseline: {median['generate'] / median['baseline']:.3f}")
+    verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
+    print(f"generate/baseline: {ratio:.3f} (target >= {TARGET_RATIO}: {verdict})")
+    cold_rate = cold_events / cold_cpu
+    print(
+        f"cold:              {cold_rate:>10,.0f} events/s of CPU, {cold_rate / median['baseline']:.3f} of the baseline "
+        f"({args.calls} fresh seeds, empty pools)"
+    )
     print(
         f"wall clock:        generate {median['generate wall']:,.0f}, baseline {median['baseline wall']:,.0f} events/s"
     )
     verdict = "meets" if median["generate"] >= TARGET_EVENTS_PER_SECOND else "MISSES"
-    print(f"target:            {TARGET_EVENTS_PER_SECOND:,} events/s: {verdict}")
+    print(f"rate target:       {TARGET_EVENTS_PER_SECOND:,} events/s: {verdict}")
 
 
 if __name__ == "__main__":

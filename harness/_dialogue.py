@@ -3,7 +3,8 @@
 Each domain builder returns a :class:`Conversation`: the lines of a full, successful call in order,
 plus the topic and resolution the post-call summary is written from. Timing, IDs and events are the
 simulator's job (``harness.generate``); this module only decides content. Names, addresses, dates,
-amounts and order numbers come from a seeded faker, so the same seed gives the same words.
+amounts and order numbers come from :class:`harness._content.Content` (faker pools and the call's seeded
+random generator), so the same seed gives the same words.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from faker import Faker
-
 from harness import _ids
+from harness._content import Content
 
 MONTHS = (
     "January",
@@ -62,8 +62,9 @@ class Line:
     # A line that reads out a tool result must be spoken in full, so it is never interrupted.
     uses_result: bool = False
     interruptible: bool = True
-    # Set on a user line that answers a form question: the agent logs FORM_ANSWER_METRIC for it.
+    # Set on a user line that answers a form question: the agent logs FORM_ANSWER_METRIC with the answer.
     form_field: str | None = None
+    form_answer: str | None = None
 
 
 @dataclass(slots=True)
@@ -88,7 +89,7 @@ def _one_line(text: str) -> str:
     return ", ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
-def _amount(fake: Faker, locale: str) -> tuple[str, str]:
+def _amount(fake: Content, locale: str) -> tuple[str, str]:
     """An amount as the digits a system stores and as spoken with the locale's currency."""
     if locale == "ja_JP":
         digits = str(fake.random_int(1000, 90000))
@@ -101,7 +102,7 @@ def _greeting(company: str, agent: str) -> str:
     return f"Thanks for calling {company}, this is {agent}. How can I help you today?"
 
 
-def _appointment(fake: Faker, rng: random.Random, locale: str, today: date) -> Conversation:
+def _appointment(fake: Content, rng: random.Random, locale: str, today: date) -> Conversation:
     company = fake.company()
     name = fake.name()
     service = rng.choice(("dental cleaning", "check-up", "hearing test", "physiotherapy", "vaccination"))
@@ -109,7 +110,7 @@ def _appointment(fake: Faker, rng: random.Random, locale: str, today: date) -> C
     day_text = _spoken_date(day)
     first, second = sorted(rng.sample(("08:30", "09:15", "10:00", "11:45", "13:30", "14:00", "15:15", "16:40"), 2))
     chosen = rng.choice((first, second))
-    code = fake.bothify("APT-####??").upper()
+    code = fake.pattern("APT-####??").upper()
     check = ToolSpec(
         "check_availability",
         {"patient_name": name, "service": service, "date": day_text},
@@ -143,11 +144,11 @@ def _appointment(fake: Faker, rng: random.Random, locale: str, today: date) -> C
     )
 
 
-def _order_status(fake: Faker, rng: random.Random, locale: str, today: date) -> Conversation:
+def _order_status(fake: Content, rng: random.Random, locale: str, today: date) -> Conversation:
     company = fake.company()
     name = fake.name()
-    order = fake.numerify("#####")
-    email = fake.ascii_free_email()
+    order = fake.pattern("#####")
+    email = fake.free_email()
     carrier = rng.choice(("UPS", "DHL", "FedEx", "La Poste", "Royal Mail", "Yamato"))
     status, status_text = rng.choice((("in_transit", "in transit"), ("delayed", "delayed"), ("packed", "packed")))
     eta_text = _spoken_date(today + timedelta(days=rng.randint(1, 6)))
@@ -182,13 +183,13 @@ def _order_status(fake: Faker, rng: random.Random, locale: str, today: date) -> 
     )
 
 
-def _billing(fake: Faker, rng: random.Random, locale: str, today: date) -> Conversation:
+def _billing(fake: Content, rng: random.Random, locale: str, today: date) -> Conversation:
     company = fake.company()
     name = fake.name()
-    invoice = fake.bothify("INV-######")
+    invoice = fake.pattern("INV-######")
     amount, amount_text = _amount(fake, locale)
-    last4 = fake.numerify("####")
-    refund_id = fake.bothify("RF-########")
+    last4 = fake.pattern("####")
+    refund_id = fake.pattern("RF-########")
     lookup = ToolSpec(
         "lookup_invoice",
         {"invoice_number": invoice, "customer_name": name},
@@ -228,15 +229,15 @@ def _billing(fake: Faker, rng: random.Random, locale: str, today: date) -> Conve
     )
 
 
-def _form_intake(fake: Faker, rng: random.Random, locale: str, today: date) -> Conversation:
+def _form_intake(fake: Content, rng: random.Random, locale: str, today: date) -> Conversation:
     company = fake.company()
     name = fake.name()
     form = rng.choice(("new patient", "insurance claim", "rental application", "membership"))
-    birthday = fake.date_of_birth(minimum_age=18, maximum_age=90)
+    birthday = fake.date_of_birth(today, minimum_age=18, maximum_age=90)
     birthday_text = f"{MONTHS[birthday.month - 1]} {birthday.day}, {birthday.year}"
-    address = _one_line(fake.address())
+    address = fake.address()
     phone = _ids.phone_number(rng, locale)
-    reason = fake.sentence(nb_words=6).rstrip(".")
+    reason = fake.sentence().rstrip(".")
     # (form field, question, the value recorded, what the caller says)
     questions = [
         ("full_name", "First, what is your full name?", name, f"{name}."),
@@ -250,12 +251,12 @@ def _form_intake(fake: Faker, rng: random.Random, locale: str, today: date) -> C
         Line("assistant", f"Hello, this is Nora from {company}. Which form can I help you complete today?"),
         Line("user", f"The {form} form, please."),
     ]
-    for key, question, _, spoken in asked:
+    for key, question, value, spoken in asked:
         # Kept whole: a form question is answered only after it has been heard.
         core.append(Line("assistant", question, interruptible=False))
-        core.append(Line("user", spoken, form_field=key))
+        core.append(Line("user", spoken, form_field=key, form_answer=value))
     answers = {key: value for key, _, value, _ in asked}
-    submission = fake.bothify("FRM-#######")
+    submission = fake.pattern("FRM-#######")
     submit = ToolSpec("submit_form", {"form": form, **answers}, {"submission_id": submission, "status": "received"})
     core.append(Line("assistant", "Thank you, I'm submitting your form now.", tool=submit))
     core.append(Line("assistant", f"Your form is in. Your reference number is {submission}.", uses_result=True))
@@ -263,7 +264,7 @@ def _form_intake(fake: Faker, rng: random.Random, locale: str, today: date) -> C
         domain="form_intake",
         agent_name="Intake Assistant",
         caller_name=name,
-        topic=f"completing a {form} intake form",
+        topic=f"completing {'an' if form[0] in 'aeiou' else 'a'} {form} intake form",
         resolution=f"All {len(asked)} questions were answered and the form was submitted ({submission}).",
         core=core,
         closing=_closing(),
@@ -278,7 +279,7 @@ def _closing() -> list[Line]:
     ]
 
 
-def _fillers(fake: Faker) -> list[tuple[Line, Line]]:
+def _fillers(fake: Content) -> list[tuple[Line, Line]]:
     city = fake.city()
     street = fake.street_name()
     return [
@@ -304,7 +305,26 @@ def _fillers(fake: Faker) -> list[tuple[Line, Line]]:
 # The user's first words when they pick up an outbound call before the agent speaks.
 ANSWER_LINE = Line("user", "Hello?")
 
-BUILDERS: dict[str, Callable[[Faker, random.Random, str, date], Conversation]] = {
+
+def voicemail_lines(conversation: Conversation) -> list[Line]:
+    """An outbound call that reached voicemail: the greeting (transcribed as the user) and the agent's message."""
+    return [
+        Line(
+            "user",
+            f"Hi, you've reached {conversation.caller_name}. I can't take your call right now, "
+            "please leave a message after the tone.",
+            interruptible=False,
+        ),
+        Line(
+            "assistant",
+            f"Hello, this is the {conversation.agent_name} calling about {conversation.topic}. "
+            "Please call us back when you can. Goodbye!",
+            interruptible=False,
+        ),
+    ]
+
+
+BUILDERS: dict[str, Callable[[Content, random.Random, str, date], Conversation]] = {
     "appointment_scheduling": _appointment,
     "order_status": _order_status,
     "billing_support": _billing,

@@ -23,7 +23,6 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
-    PlainValidator,
     ValidationError,
     WithJsonSchema,
 )
@@ -33,6 +32,7 @@ from pydantic_core import core_schema
 from harness.errors import PayloadError
 
 __all__ = [
+    "AGENT_END_REASONS",
     "BUILTIN_METRICS",
     "CALL_STATUSES",
     "CONNECTION_TYPES",
@@ -42,6 +42,7 @@ __all__ = [
     "END_REASONS",
     "EVENT_CLASSES",
     "EVENT_TYPES",
+    "LOG_LEVELS",
     "TELEPHONY_ACCOUNT_TYPES",
     "TURN_END_REASONS",
     "TURN_ROLES",
@@ -83,6 +84,8 @@ END_REASONS = (
     "error",
 )
 DIAL_FAILURE_END_REASONS = ("dial_busy", "dial_failed", "dial_no_answer")
+# Beside the documented ten: the reasons the agent SDK's EndCall gives (the agent hung up; it reached voicemail).
+AGENT_END_REASONS = ("agent_ended", "voicemail_detected")
 # "active" and "cancelled" are only known to older clients; the platform documents the first four.
 CALL_STATUSES = ("created", "started", "completed", "failed", "active", "cancelled")
 TURN_ROLES = ("user", "assistant", "system")
@@ -92,20 +95,30 @@ CONNECTION_TYPES = ("websocket", "phone")  # "phone" is assumed
 TELEPHONY_ACCOUNT_TYPES = ("cartesia", "twilio", "sip_trunk")
 DEPLOYMENT_REGIONS = ("US", "EU", "APAC")
 BUILTIN_METRICS = ("agent_turn_ms", "llm_first_chunk_ms", "llm_first_text_ms")
+# The agent SDK's LogMessage levels; its log_event metadata is {"level", "message", "metadata": {...}}.
+LOG_LEVELS = ("info", "error")
 # Real payloads nest under 10 levels (plus what users put in metadata); pydantic cannot write back
 # beyond about 250, so anything deeper could not round-trip.
 MAX_NESTING = 200
 
 
-def _number(value: Any) -> int | float:
-    # bool is an int subclass in Python but never a number in JSON.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("expected a number")
-    return value
+class _StrictNumber:
+    """A JSON number: an int stays an int (a float annotation would turn 1 into 1.0 and break byte-faithful round
+    trips), a bool is refused (an int subclass in Python, never a number in JSON).
+
+    Validated by pydantic-core alone, without a Python call per value: numbers are the most frequent field.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.union_schema(
+            [core_schema.int_schema(strict=True), core_schema.float_schema(strict=True)],
+            custom_error_type="number_type",
+            custom_error_message="expected a number",
+        )
 
 
-# Keeps ints as ints (a float annotation would turn 1 into 1.0 and break byte-faithful round trips).
-Number: TypeAlias = Annotated[int | float, PlainValidator(_number), WithJsonSchema({"type": "number"})]
+Number: TypeAlias = Annotated[int | float, _StrictNumber, WithJsonSchema({"type": "number"})]
 JsonObject: TypeAlias = dict[str, Any]
 
 _RFC3339 = re.compile(
@@ -165,7 +178,9 @@ class Timestamp(str):
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
-            cls._validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
+            # Serialised by pydantic-core as the string it is, without calling back into Python.
+            cls._validate,
+            serialization=core_schema.to_string_ser_schema(),
         )
 
     @classmethod
@@ -197,7 +212,8 @@ class WireModel(BaseModel):
 
     def to_json(self) -> bytes:
         """The payload as compact UTF-8 JSON bytes, exactly as the mock server sends it."""
-        return self.model_dump_json(by_alias=True, exclude_unset=True).encode()
+        # The serializer's bytes as they are: model_dump_json() would decode them to str, and we would encode back.
+        return self.__pydantic_serializer__.to_json(self, by_alias=True, exclude_unset=True)
 
 
 class ToolCall(WireModel):
@@ -217,7 +233,11 @@ class TextChunk(WireModel):
 
 
 class LogEvent(WireModel):
-    """A custom event an agent logged; appears on ``system`` turns."""
+    """A custom event an agent logged; appears on ``system`` turns.
+
+    Over a bare websocket, ``metadata`` is the agent's own object (``{"key": "value"}``); from the agent
+    SDK's ``LogMessage(name, level, message, metadata)`` it is ``{"level", "message", "metadata": {...}}``.
+    """
 
     event: str | None = None
     metadata: JsonObject | None = None
@@ -225,7 +245,11 @@ class LogEvent(WireModel):
 
 
 class LogMetric(WireModel):
-    """A metric an agent logged (the SDK logs ``agent_turn_ms`` and friends); appears on ``system`` turns."""
+    """A metric an agent logged; appears on ``system`` turns.
+
+    ``value`` is any JSON value: the SDK's built-in timing metrics (``agent_turn_ms`` and friends) are
+    numbers, an agent's own metrics may be strings (a form answer), booleans or objects.
+    """
 
     name: str | None = None
     value: Any = None
@@ -233,7 +257,10 @@ class LogMetric(WireModel):
 
 
 class Turn(WireModel):
-    """One transcript entry: a user or assistant utterance, or a ``system`` log entry."""
+    """One transcript entry: a user or assistant utterance, or a ``system`` log entry.
+
+    A ``system`` turn's ``text`` may be empty, omitted or ``null``.
+    """
 
     role: str | None = None
     text: str | None = None
@@ -301,6 +328,8 @@ class BaseEvent(WireModel):
     timestamp: Timestamp | None = None
     # Only in the 2025 format, which had no call_id.
     request_id: str | None = None
+    # Assumed, not published: third-party receivers mention an id per event, stable across retries.
+    webhook_request_id: str | None = None
 
     def model_post_init(self, context: Any, /) -> None:
         # A defaulted ``type`` would count as unset and vanish from exclude_unset dumps.

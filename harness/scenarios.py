@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,7 +37,8 @@ from harness import _ids
 from harness._files import read_capped
 from harness._validation import describe_validation_error
 from harness.errors import ScenarioError
-from harness.models import END_REASONS, BaseEvent, UnknownEvent, parse_event
+from harness.models import AGENT_END_REASONS, END_REASONS, BaseEvent, UnknownEvent, parse_event
+from harness.recording import RecordedCall, read_recording
 
 __all__ = [
     "FAULT_KINDS",
@@ -62,7 +64,7 @@ __all__ = [
 FAULT_KINDS = ("duplicate", "concurrent_duplicate", "reordered", "dropped", "unknown_event")
 # Event types Cartesia may add one day; receivers must answer 2xx and ignore them.
 UNKNOWN_EVENT_TYPES = ("call_transferred", "call_recording_ready", "agent_handoff", "call_note")
-_OUTCOME_NAMES = ("completed", "failed", *END_REASONS)
+_OUTCOME_NAMES = ("completed", "failed", *END_REASONS, *AGENT_END_REASONS)
 
 # Bounds on what a scenario (a file, or a control API request) can ask for; the README's "Bounds" table.
 MAX_CALLS = 100_000
@@ -96,6 +98,18 @@ class GeneratorSettings(_Section):
     legacy_fields: bool = True
     format: Literal["current", "legacy-2025"] = "current"
     locale: str | None = None
+    # Pins every call to an outbound phone call to this number, with this metadata (as a call batch does).
+    outbound_to: str | None = None
+    metadata: dict[str, Any] | None = None
+    # Assumed, off by default: an id per event in the envelope, the same on every retry of the event.
+    webhook_request_id: bool = False
+
+    @field_validator("outbound_to")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\+[1-9]\d{1,14}", value):
+            raise ValueError(f"an E.164 phone number such as +15555550100, got {value!r}")
+        return value
 
     @field_validator("outcomes")
     @classmethod
@@ -166,6 +180,9 @@ class Scenario(_Section):
     generator: GeneratorSettings = GeneratorSettings()
     pacing: Pacing = Pacing()
     faults: Faults = Faults()
+    # A recording to replay instead of generating calls (harness export writes one); call i replays
+    # recorded call i modulo their number. In a file, the path is relative to the file.
+    recording: str | None = Field(default=None, max_length=4096)
 
     def with_overrides(self, **overrides: Any) -> Scenario:
         """A copy with top-level fields replaced (``calls``, ``concurrency``) or ``seed`` for the generator."""
@@ -178,9 +195,17 @@ class Scenario(_Section):
         data.update(overrides)
         return scenario_from_dict(data, source=f"scenario {self.name!r}")
 
-    def call_ids(self, id_space: str = "") -> list[str]:
-        """The ids the calls of this scenario get in ``id_space``, without generating the calls."""
-        return [_call_id(id_space, self.name, self.generator.seed, index) for index in range(self.calls)]
+    def call_ids(self, id_space: str = "", recorded: Sequence[RecordedCall] = ()) -> list[str]:
+        """The ids the calls of this scenario get in ``id_space``, without generating the calls.
+
+        A recorded call keeps its own id in the default id space, the first time it is replayed.
+        """
+        return [
+            recorded[index].call_id
+            if index < len(recorded) and not id_space
+            else _call_id(id_space, self.name, self.generator.seed, index)
+            for index in range(self.calls)
+        ]
 
     def plan(
         self,
@@ -201,9 +226,12 @@ class Scenario(_Section):
 
             simulate = simulate_call
 
-        call_ids = self.call_ids(id_space)
+        recorded = read_recording(Path(self.recording)) if self.recording else []
+        call_ids = self.call_ids(id_space, recorded)
 
         def plan_call(index: int) -> PlannedCall:
+            if recorded:
+                return self._replay_call(index, call_ids[index], recorded[index % len(recorded)])
             return self._plan_call(
                 index, call_ids[index], start=start, agent_id=agent_id, webhook_id=webhook_id, simulate=simulate
             )
@@ -229,6 +257,8 @@ class Scenario(_Section):
             "legacy_fields": settings.legacy_fields,
             "call_id": call_id,
         }
+        if settings.webhook_request_id:
+            options["webhook_request_id"] = True
         if settings.outcomes:
             names = list(settings.outcomes)
             options["outcome"] = rng.choices(names, weights=[settings.outcomes[n] for n in names])[0]
@@ -237,7 +267,8 @@ class Scenario(_Section):
         if settings.turns is not None:
             low, high = (settings.turns, settings.turns) if isinstance(settings.turns, int) else settings.turns
             options["turns"] = rng.randint(low, high)
-        for name, value in (("start", start), ("locale", settings.locale), ("agent_id", agent_id)):
+        pins = (("outbound_to", settings.outbound_to), ("metadata", settings.metadata))
+        for name, value in (("start", start), ("locale", settings.locale), ("agent_id", agent_id), *pins):
             if value is not None:
                 options[name] = value
         if webhook_id is not None:
@@ -245,7 +276,16 @@ class Scenario(_Section):
         events = list(simulate(**options))
         if settings.format == "legacy-2025":
             events = [_to_2025_format(event) for event in events]
-        return _inject_faults(index, call_id, events, self.faults, self.pacing, rng)
+        return _inject_faults(index, call_id, events, _offsets(events, self.pacing), self.faults, rng)
+
+    def _replay_call(self, index: int, call_id: str, recorded: RecordedCall) -> PlannedCall:
+        """A recorded call's events, under ``call_id``, at their recorded offsets (realtime) or at once."""
+        rename = (recorded.call_id.encode(), call_id.encode())
+        events: list[BaseEvent] = [parse_event(body.replace(*rename)) for _, body in recorded.events]
+        realtime = self.pacing.mode == "realtime"
+        offsets = [at / self.pacing.speed if realtime else 0.0 for at, _ in recorded.events]
+        rng = random.Random(f"{self.generator.seed}:{index}")
+        return _inject_faults(index, call_id, events, offsets, self.faults, rng)
 
 
 @dataclass(frozen=True)
@@ -377,6 +417,7 @@ def _to_2025_format(event: BaseEvent) -> BaseEvent:
 
 
 def _offsets(events: Sequence[BaseEvent], pacing: Pacing) -> list[float]:
+    """When each event is sent, in seconds after its call starts: at once, or its envelope time divided by speed."""
     if pacing.mode == "fast":
         return [0.0] * len(events)
     first = next((e.timestamp for e in events if e.timestamp is not None), None)
@@ -403,13 +444,14 @@ def _inject_faults(
     index: int,
     call_id: str,
     events: list[BaseEvent],
+    offsets: list[float],
     faults: Faults,
-    pacing: Pacing,
     rng: random.Random,
 ) -> PlannedCall:
+    """The deliveries of one call's ``events`` (sent ``offsets`` seconds after the call starts), with faults."""
     bodies = [event.to_json() for event in events]
     # Columns by send position; faults and offsets belong to positions, events and bodies move with a swap.
-    sent, sent_bodies = list(events), list(bodies)
+    sent, sent_bodies, offsets = list(events), list(bodies), list(offsets)
     fault_of: list[str | None] = [None] * len(sent)
     origin: list[int | None] = list(range(len(sent)))
     if faults.unknown_events and len(sent) > 1 and rng.random() < faults.unknown_events:
@@ -417,9 +459,9 @@ def _inject_faults(
         unknown = _unknown_event(sent[position - 1], rng)
         sent.insert(position, unknown)
         sent_bodies.insert(position, unknown.to_json())
+        offsets.insert(position, offsets[position - 1])
         fault_of.insert(position, "unknown_event")
         origin.insert(position, None)
-    offsets = _offsets(sent, pacing)
     if faults.reorder and rng.random() < faults.reorder:
         # Swap a few adjacent pairs after call_started; each swapped event keeps its own send time slot.
         swaps = max(1, len(sent) // 6)
@@ -496,11 +538,12 @@ def list_scenarios(folders: Sequence[Path] = ()) -> list[Scenario]:
     return [load_scenario(path) for path in ScenarioCatalog(folders).paths().values()]
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
+def load_scenario(name_or_path: str | Path, *, within: Sequence[Path] | None = None) -> Scenario:
     """A scenario from a file path (any path: the caller trusts it), or a bundled one by bare name (``"burst"``).
 
     Raises :class:`ScenarioError` as ``path:line: field "x": expected ..., got ...`` for a bad file. Files
-    over 1 MiB are refused unread.
+    over 1 MiB are refused unread. With ``within``, a recording the scenario names must be a file in one of
+    those folders (the server's rule: a scenario cannot make it read any other file).
     """
     path = Path(name_or_path)
     is_name = isinstance(name_or_path, str) and "/" not in name_or_path and not name_or_path.endswith(".toml")
@@ -517,6 +560,12 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: invalid TOML: {exc}") from exc
     data.setdefault("name", path.stem)
+    if isinstance(data.get("recording"), str):
+        recording = path.parent / data["recording"]
+        if within is not None and not _is_regular_file_within(recording, within):
+            raise ScenarioError(f'{path}: field "recording": expected a file in the same scenario folders')
+        data["recording"] = str(recording)
+        data.setdefault("calls", len(read_recording(recording)))  # every recorded call, once
     return scenario_from_dict(data, source=str(path), text=text)
 
 
@@ -542,18 +591,23 @@ class ScenarioCatalog:
     def find(self, name: str) -> Path:
         """The file of the scenario called ``name``; ScenarioError listing the names offered if there is none."""
         path = self.paths().get(name.removesuffix(".toml"))
-        if path is None or not _is_regular_file_within(path, [*self.folders, scenarios_dir().resolve()]):
-            offered = ", ".join(self.paths())
-            raise ScenarioError(
-                f"no scenario named {name[:100]!r} on this server; scenarios: {offered} (a server offers the"
-                " bundled scenarios and the .toml files in the folders given with --scenarios DIR)"
-            )
+        if path is None or not _is_regular_file_within(path, self._roots()):
+            raise self._unknown(name)
         return path
 
+    def _roots(self) -> list[Path]:
+        return [*self.folders, scenarios_dir().resolve()]
+
+    def _unknown(self, name: str) -> ScenarioError:
+        offered = ", ".join(self.paths())
+        return ScenarioError(
+            f"no scenario named {name[:100]!r} on this server; scenarios: {offered} (a server offers the"
+            " bundled scenarios and the .toml files in the folders given with --scenarios DIR)"
+        )
+
     async def load(self, name: str) -> Scenario:
-        """The scenario called ``name``, read off the event loop (at most 1 MiB)."""
-        path = self.find(name)
-        return await asyncio.to_thread(load_scenario, path)
+        """The scenario called ``name``, read off the event loop (at most 1 MiB, its recording 32 MiB)."""
+        return await asyncio.to_thread(load_scenario, self.find(name), within=self._roots())
 
 
 def _is_regular_file_within(path: Path, folders: Sequence[Path]) -> bool:

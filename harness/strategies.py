@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from harness.generate import DOMAINS, LOCALES, OUTCOMES, simulate_call, simulate_calls
 from harness.models import (
+    AGENT_END_REASONS,
     BUILTIN_METRICS,
     CALL_STATUSES,
     CONNECTION_TYPES,
@@ -33,6 +34,7 @@ from harness.models import (
     DIRECTIONS,
     END_REASONS,
     EVENT_TYPES,
+    LOG_LEVELS,
     TELEPHONY_ACCOUNT_TYPES,
     TURN_END_REASONS,
     TURN_ROLES,
@@ -236,12 +238,24 @@ def text_chunks(draw: st.DrawFn, *, unknown_fields: bool = False, edge_cases: bo
 
 
 @st.composite
+def _log_messages(draw: st.DrawFn, *, edge_cases: bool) -> dict[str, Any]:
+    """The agent SDK's ``LogMessage`` as a log event's metadata: ``{level, message, metadata}``."""
+    level = _vocabulary(LOG_LEVELS, edge_cases=edge_cases)
+    return {
+        "level": draw(level),
+        "message": draw(texts(edge_cases=edge_cases, max_size=40)),
+        "metadata": draw(json_objects(edge_cases=edge_cases)),
+    }
+
+
+@st.composite
 def log_events(draw: st.DrawFn, *, unknown_fields: bool = False, edge_cases: bool = False) -> LogEvent:
-    """A custom event an agent logged, as carried by a ``system`` turn."""
+    """A custom event an agent logged, as carried by a ``system`` turn: its metadata in the bare-websocket shape
+    (the agent's own object) or the agent SDK's ``LogMessage`` shape."""
     fields = {
         "event": st.sampled_from(("intent_detected", "transfer_requested", "escalation"))
         | texts(edge_cases=edge_cases, max_size=20),
-        "metadata": json_objects(edge_cases=edge_cases),
+        "metadata": json_objects(edge_cases=edge_cases) | _log_messages(edge_cases=edge_cases),
         "timestamp": _seconds(edge_cases=edge_cases),
     }
     return _build(draw, LogEvent, fields, unknown_fields=unknown_fields, edge_cases=edge_cases)
@@ -249,11 +263,14 @@ def log_events(draw: st.DrawFn, *, unknown_fields: bool = False, edge_cases: boo
 
 @st.composite
 def log_metrics(draw: st.DrawFn, *, unknown_fields: bool = False, edge_cases: bool = False) -> LogMetric:
-    """A metric an agent logged; names include the SDK's built-in ``agent_turn_ms`` and friends."""
-    value = st.integers(min_value=0, max_value=10_000) | st.floats(min_value=0, max_value=1e4, allow_nan=False)
+    """A metric an agent logged: the SDK's built-in timing metrics with a number, an agent's own metrics with any
+    JSON value (a form answer is a string)."""
+    number = st.integers(min_value=0, max_value=10_000) | st.floats(min_value=0, max_value=1e4, allow_nan=False)
+    own_value = number | json_objects(edge_cases=edge_cases) | st.lists(_JSON_SCALARS, max_size=3) | _JSON_SCALARS
+    builtin = draw(st.booleans())
     fields = {
-        "name": st.sampled_from(BUILTIN_METRICS) | texts(edge_cases=edge_cases, max_size=20),
-        "value": value | (_JSON_SCALARS if edge_cases else st.nothing()),
+        "name": st.sampled_from(BUILTIN_METRICS) if builtin else texts(edge_cases=edge_cases, max_size=20),
+        "value": (number | (_JSON_SCALARS if edge_cases else st.nothing())) if builtin else own_value,
         "timestamp": _seconds(edge_cases=edge_cases),
     }
     return _build(draw, LogMetric, fields, unknown_fields=unknown_fields, edge_cases=edge_cases)
@@ -279,10 +296,17 @@ def turns(draw: st.DrawFn, *, role: str | None = None, unknown_fields: bool = Fa
         fields["end_reason"] = _vocabulary(TURN_END_REASONS, edge_cases=edge_cases)
         fields["text_chunks"] = st.lists(text_chunks(**options), max_size=4)
         fields["tool_calls"] = st.lists(tool_calls(**options), max_size=2)
+    fixed: dict[str, Any] = {"role": chosen}
     if chosen == "system" or edge_cases:
         fields["log_event"] = log_events(**options)
         fields["log_metric"] = log_metrics(**options)
-    return _build(draw, Turn, fields, fixed={"role": chosen}, **options)
+    if chosen == "system":
+        # A system turn's text comes empty, left out or null.
+        del fields["text"]
+        text = draw(st.sampled_from(("", None, _MISSING)))
+        if text is not _MISSING:
+            fixed["text"] = text
+    return _build(draw, Turn, fields, fixed=fixed, **options)
 
 
 @st.composite
@@ -325,7 +349,7 @@ def calls(
         "telephony_account_type": _vocabulary(TELEPHONY_ACCOUNT_TYPES, edge_cases=edge_cases),
         "summary": texts(edge_cases=edge_cases),
         "error_message": texts(edge_cases=edge_cases),
-        "end_reason": _vocabulary(END_REASONS, edge_cases=edge_cases),
+        "end_reason": _vocabulary((*END_REASONS, *AGENT_END_REASONS), edge_cases=edge_cases),
         "deployment_id": _ids("ad_", 16),
         "deployment_version_id": _ids("adv_", 12),
         "deployment_region": _vocabulary(DEPLOYMENT_REGIONS, edge_cases=edge_cases),
@@ -358,6 +382,8 @@ def _envelope(*, edge_cases: bool) -> dict[str, st.SearchStrategy[Any]]:
     }
     if edge_cases:
         fields["request_id"] = _ids("MZ", 32)
+        # Assumed, not published: the id per event that third-party receivers mention.
+        fields["webhook_request_id"] = st.uuids(version=4).map(str)
     return fields
 
 

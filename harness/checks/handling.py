@@ -129,13 +129,25 @@ def _end_reason(delivery: Delivery) -> str:
         return "?"
 
 
+# Metric values an agent's own metrics may carry (the SDK's built-in timing metrics stay numbers).
+METRIC_VALUES: tuple[Any, ...] = ("Jane Doe", True, {"answer": "yes", "confidence": 0.9}, ["a", 1], None, 3.5)
+
+
 @check(area="handling")
 async def handles_system_log_turns(ctx: CheckContext) -> None:
-    """Calls with system turns (log events and metrics, no spoken text) get a 2xx."""
-    events = ctx.call(domain="form_intake", turns=4)
-    if not any(isinstance(e, CallTurn) and e.turn is not None and e.turn.role == "system" for e in events):
-        raise HarnessError("the call generator made no system turn; this is a bug in the harness")
-    ctx.expect_accepted(await ctx.send_in_order(events), "a call with system log turns")
+    """System turns in every shape (log events both ways, any metric value, text empty/omitted/null) get a 2xx."""
+    calls: list[Sequence[BaseEvent | payloads.Wire]] = []
+    for index, text in enumerate(payloads.SYSTEM_TEXT_SHAPES):
+        events = ctx.call(label=f"system-{text}", domain="form_intake", turns=6)
+        if not any(isinstance(e, CallTurn) and e.turn is not None and e.turn.role == "system" for e in events):
+            raise HarnessError("the call generator made no system turn; this is a bug in the harness")
+        values = METRIC_VALUES[index * 2 : index * 2 + 2]
+        shaped = payloads.with_system_turn_shape(
+            payloads.call_wire(events), text=text, sdk_log_events=index % 2 == 1, metric_values=values
+        )
+        calls.append(shaped)
+    deliveries = [d for call in await ctx.send_calls(calls) for d in call]
+    ctx.expect_accepted(deliveries, "a call with system log turns")
 
 
 @check(area="handling")

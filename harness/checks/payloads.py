@@ -12,9 +12,10 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from harness.models import BaseEvent
+from harness.models import BUILTIN_METRICS, BaseEvent
 
 __all__ = [
+    "SYSTEM_TEXT_SHAPES",
     "UNICODE_LINES",
     "call_wire",
     "inject_unknown_fields",
@@ -25,6 +26,7 @@ __all__ = [
     "strip_optionals",
     "truncated_tool_calls",
     "with_end_reason",
+    "with_system_turn_shape",
 ]
 
 Wire = dict[str, Any]
@@ -41,6 +43,8 @@ UNICODE_LINES = (
     "Привет! Посылка пришла повреждённой 📦💔",
 )
 TRUNCATED_LIMIT = 30_000
+# How a system turn's text may come: "" (what the platform's examples show), left out, or null.
+SYSTEM_TEXT_SHAPES = ("empty", "omitted", "null")
 
 
 def call_wire(events: Sequence[BaseEvent]) -> list[Wire]:
@@ -185,3 +189,48 @@ def noncanonical_json(event: Wire) -> bytes:
 
     text = json.dumps(reverse(event), indent=2, ensure_ascii=True).replace("/", "\\/").replace("\n", "\r\n")
     return (" \r\n" + text + "\r\n").encode()
+
+
+def with_system_turn_shape(
+    events: list[Wire], *, text: str, sdk_log_events: bool, metric_values: Sequence[Any] = ()
+) -> list[Wire]:
+    """System turns reshaped as the platform may send them; user and assistant turns are left alone.
+
+    ``text`` is one of :data:`SYSTEM_TEXT_SHAPES`. ``sdk_log_events`` puts each log event in the agent SDK's
+    ``LogMessage`` shape (``metadata: {level, message, metadata}``), else in the bare-websocket shape
+    (``metadata: {...}``). ``metric_values`` replace, in turn, the values of metrics that are not the SDK's
+    built-in timing metrics (those stay numbers). A turn is changed the same way wherever it appears.
+    """
+    if text not in SYSTEM_TEXT_SHAPES:
+        raise ValueError(f"text: expected one of {', '.join(SYSTEM_TEXT_SHAPES)}, got {text!r}")
+    assigned: dict[Any, Any] = {}
+
+    def change(turn: Wire) -> Wire:
+        if turn.get("role") != "system":
+            return turn
+        out = {key: value for key, value in turn.items() if key != "text"}
+        if text != "omitted":
+            out["text"] = "" if text == "empty" else None
+        log_event = turn.get("log_event")
+        if isinstance(log_event, dict):
+            out["log_event"] = {**log_event, "metadata": _log_metadata(log_event, sdk=sdk_log_events)}
+        metric = turn.get("log_metric")
+        if isinstance(metric, dict) and metric_values and metric.get("name") not in BUILTIN_METRICS:
+            key = turn.get("start_timestamp")
+            value = assigned.setdefault(key, metric_values[len(assigned) % len(metric_values)])
+            out["log_metric"] = {**metric, "value": copy.deepcopy(value)}
+        return out
+
+    return map_turns(events, change)
+
+
+def _log_metadata(log_event: Wire, *, sdk: bool) -> Any:
+    metadata = log_event.get("metadata")
+    wrapped = isinstance(metadata, dict) and {"level", "message", "metadata"} <= set(metadata)
+    if sdk and not wrapped:
+        name = str(log_event.get("event") or "event")
+        return {"level": "info", "message": name.replace("_", " "), "metadata": copy.deepcopy(metadata or {})}
+    if not sdk and wrapped:
+        assert isinstance(metadata, dict)
+        return copy.deepcopy(metadata["metadata"])
+    return copy.deepcopy(metadata)

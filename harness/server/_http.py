@@ -1,17 +1,62 @@
-"""Helpers shared by the server's route modules: the app key for the server, and JSON errors."""
+"""Helpers shared by the server's route modules: the app key for the server, JSON bodies, and the error shape.
+
+Every error any route answers goes through :func:`fail`, which picks the shape by the request's
+``Cartesia-Version`` header (bound by the :func:`api_version` middleware, the first to see a request, for
+the platform's routes under ``/agents``, so the security and auth checks answer in the same shape):
+
+- ``2026-03-01`` and later: ``{"error_code", "title", "message", "request_id"}``, as the platform's
+  current API reference shows;
+- earlier versions, and requests without the header: ``{"message", "description"}``, the shape the
+  mock served before versioned errors existed (the platform's older versions may also answer plain
+  text; the JSON shape is kept so that existing callers keep working).
+
+A value that is not a ``YYYY-MM-DD`` date (the platform accepts any value) gets the current shape.
+"""
 
 from __future__ import annotations
 
+import re
+import uuid
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 if TYPE_CHECKING:
     from harness.server.app import MockServer
 
-__all__ = ["SERVER", "fail", "json_object", "json_response", "server_of"]
+__all__ = [
+    "API_VERSION_HEADER",
+    "ERROR_CODES",
+    "SERVER",
+    "VERSIONED_ERRORS_SINCE",
+    "api_version",
+    "error_body",
+    "fail",
+    "json_object",
+    "json_response",
+    "server_of",
+]
 
 SERVER: web.AppKey[MockServer] = web.AppKey("harness_mock_server")
+
+API_VERSION_HEADER = "Cartesia-Version"
+# The first API version whose errors carry error_code, title, message and request_id.
+VERSIONED_ERRORS_SINCE = "2026-03-01"
+# error_code per HTTP status: not published, so these are the harness's own names (open strings on the wire).
+ERROR_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    421: "misdirected_request",
+    500: "internal_error",
+}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The Cartesia-Version of the request being handled; None when it sent none (or outside the platform routes).
+_API_VERSION: ContextVar[str | None] = ContextVar("harness_api_version", default=None)
 
 
 def server_of(request: web.Request) -> MockServer:
@@ -37,8 +82,44 @@ async def json_object(request: web.Request, *, empty: dict[str, Any] | None = No
     return data
 
 
+@web.middleware
+async def api_version(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """For the platform's routes, :func:`fail` answers in the error shape of the request's ``Cartesia-Version``."""
+    if not request.path.startswith("/agents"):
+        response: web.StreamResponse = await handler(request)
+        return response
+    token = _API_VERSION.set(request.headers.get(API_VERSION_HEADER, "").strip() or None)
+    try:
+        response = await handler(request)
+        return response
+    finally:
+        _API_VERSION.reset(token)
+
+
+def versioned_errors(version: str | None) -> bool:
+    """True when ``version`` gets the ``error_code``/``title``/``message``/``request_id`` error shape."""
+    if version is None:
+        return False
+    return not _DATE.match(version) or version >= VERSIONED_ERRORS_SINCE
+
+
+def error_body(status: int, title: str, message: str, *, version: str | None) -> dict[str, Any]:
+    """The JSON error body the platform sends to a caller of API ``version`` (None: no header sent)."""
+    if versioned_errors(version):
+        return {
+            "error_code": ERROR_CODES.get(status),
+            "title": title,
+            "message": message,
+            "request_id": str(uuid.uuid4()),
+        }
+    return {"message": title, "description": message}
+
+
 def fail(status: int, message: str, description: str) -> NoReturn:
-    """Stop handling with the platform's error shape: ``{"message", "description"}``."""
+    """Stop handling with a JSON error: ``message`` is the short title, ``description`` says what to do.
+
+    The body's shape follows the request's ``Cartesia-Version`` (see the module docstring).
+    """
     raise _error(status, message, description)
 
 
@@ -52,7 +133,7 @@ _ERRORS: dict[int, type[web.HTTPException]] = {
 }
 
 
-def _error(status: int, message: str, description: str) -> web.HTTPException:
+def _error(status: int, title: str, message: str) -> web.HTTPException:
     cls = _ERRORS.get(status, web.HTTPInternalServerError)
-    body = web.json_response({"message": message, "description": description}).text
+    body = web.json_response(error_body(status, title, message, version=_API_VERSION.get())).text
     return cls(text=body, content_type="application/json")

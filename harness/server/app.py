@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from harness._redact import mask_text
 from harness.delivery import Deliverer, Delivery
 from harness.errors import ConfigError, HarnessError
 from harness.models import parse_event
@@ -25,8 +26,8 @@ from harness.scenarios import (
     load_scenario,
     scenario_with_params,
 )
-from harness.server import calls_api, control, security, webhooks_api
-from harness.server._http import SERVER
+from harness.server import batches_api, calls_api, control, deployments_api, security, webhooks_api
+from harness.server._http import SERVER, api_version, fail
 from harness.server.config import ServerConfig
 from harness.server.state import CallsState, Webhook, WebhookRegistry, now
 from harness.serving import AppServer
@@ -50,10 +51,9 @@ async def _record_errors(request: web.Request, handler: Handler) -> web.StreamRe
     except web.HTTPException:
         raise
     except Exception as exc:
-        request.app[SERVER].record_error(exc)
-        return web.json_response(
-            {"message": "Internal error", "description": f"{type(exc).__name__}: {exc}"}, status=500
-        )
+        server = request.app[SERVER]
+        server.record_error(exc)
+        fail(500, "Internal error", mask_text(f"{type(exc).__name__}: {exc}", server.known_secrets))
 
 
 class MockServer:
@@ -118,11 +118,13 @@ class MockServer:
         guard = security.guard(
             host=self.config.host, token=self.config.control_token, allowed_hosts=self.config.allowed_hosts
         )
-        app = web.Application(middlewares=[_record_errors, guard, calls_api.auth_middleware])
+        app = web.Application(middlewares=[api_version, _record_errors, guard, calls_api.auth_middleware])
         app[SERVER] = self
         app.add_routes(control.routes)
         app.add_routes(calls_api.routes)
         app.add_routes(webhooks_api.routes)
+        app.add_routes(deployments_api.routes)
+        batches_api.setup(app)
         http = AppServer(app, host=self.config.host, port=self.config.port, shutdown_timeout=STOP_GRACE)
         try:
             await http.start()

@@ -1,4 +1,4 @@
-"""The Calls API, as the platform serves it: get, list (cursor pages, newest first), audio, logs."""
+"""The Calls API, as the platform serves it: get, list (cursor pages, newest first), redact, audio, logs."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from aiohttp.typedefs import Handler
 
 from harness.server import audio
 from harness.server._http import fail, json_response, server_of
+from harness.server._paging import cursor_page, list_body
 from harness.server.state import CallRecord
 
 __all__ = ["auth_middleware", "routes"]
 
 routes = web.RouteTableDef()
-
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 10
 
 
 def _api_key(request: web.Request) -> str | None:
@@ -55,43 +53,47 @@ async def get_call(request: web.Request) -> web.Response:
 
 @routes.get("/agents/calls")
 async def list_calls(request: web.Request) -> web.Response:
-    """``GET /agents/calls``: newest first, ``limit`` 1..100, ``starting_after``/``ending_before`` cursors."""
+    """``GET /agents/calls``: newest first, ``agent_id``, ``batch_id``, ``limit`` 1..100, cursors, ``expand``."""
     query = request.query
-    try:
-        limit = int(query.get("limit", DEFAULT_LIMIT))
-    except ValueError:
-        fail(400, "Invalid limit", f"limit must be an integer from 1 to {MAX_LIMIT}, got {query['limit']!r}.")
-    if not 1 <= limit <= MAX_LIMIT:
-        fail(400, "Invalid limit", f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit}.")
-    calls = server_of(request).calls.newest_first(agent_id=query.get("agent_id") or None)
-    ids = [call.id for call in calls]
-    after, before = query.get("starting_after"), query.get("ending_before")
-    if after and before:
-        fail(400, "Invalid cursor", "Pass starting_after or ending_before, not both.")
-    cursor = after or before
-    if cursor and cursor not in ids:
-        fail(400, "Invalid cursor", f"No call with id {cursor!r} in this list.")
-    if before:
-        end = ids.index(before)
-        page = calls[max(0, end - limit) : end]
-        has_more = end - limit > 0
-        next_page = page[0].id if has_more and page else None
-    else:
-        start = ids.index(after) + 1 if after else 0
-        page = calls[start : start + limit]
-        has_more = start + limit < len(calls)
-        next_page = page[-1].id if has_more and page else None
+    calls = server_of(request).calls.newest_first(
+        agent_id=query.get("agent_id") or None, batch_id=query.get("batch_id") or None
+    )
+    page, has_more, next_page = cursor_page(calls, query, id_of=lambda call: call.id, what="call")
     expand = {part.strip() for part in query.getall("expand", []) for part in part.split(",")}
     data = [call.to_json(transcript="transcript" in expand) for call in page]
-    return json_response({"data": data, "has_more": has_more, "next_page": next_page})
+    return json_response(list_body(data, has_more, next_page))
+
+
+@routes.delete("/agents/calls/{call_id}")
+async def redact_call(request: web.Request) -> web.Response:
+    """``DELETE /agents/calls/{call_id}``: erase an ended call's content; the record stays, ``redacted_at`` set."""
+    record = _call_or_404(request)
+    if not record.ended:
+        # 400, not 409: the official Python client retries a 409 twice before giving up.
+        fail(
+            400,
+            "Call in progress",
+            f"Call {record.id!r} is {record.status}; only completed or failed calls can be deleted. "
+            "Wait until it ends, then try again.",
+        )
+    record.redact()
+    return json_response(record.to_json())
 
 
 @routes.get("/agents/calls/{call_id}/audio")
 async def get_audio(request: web.Request) -> web.StreamResponse:
-    """``GET /agents/calls/{call_id}/audio``: a WAV as long as the call, streamed chunk by chunk."""
+    """``GET /agents/calls/{call_id}/audio``: a WAV as long as the call, streamed chunk by chunk.
+
+    404 while the call is in progress, for a call that failed before connecting, and once it is redacted.
+    """
     record = _call_or_404(request)
     if not record.ended:
         fail(404, "Call audio not available", f"Call {record.id!r} is {record.status}; audio exists once it ends.")
+    if record.redacted_at is not None:
+        fail(404, "Call audio not available", f"Call {record.id!r} was deleted; its recording was erased.")
+    if record.failed_before_connecting:
+        reason = record.call.get("end_reason") or "no answer"
+        fail(404, "Call audio not available", f"Call {record.id!r} failed before connecting ({reason}); no recording.")
     duration = record.duration()
     response = web.StreamResponse(headers={"Content-Type": "audio/wav"})
     response.content_length = audio.wav_size(duration)

@@ -1,7 +1,8 @@
 """What the Calls API shows: calls as far as their events have gone out, and the registered webhooks.
 
 A call is ``created`` when it is scheduled, ``started`` once its ``call_started`` went out, its
-transcript grows turn by turn, and it is ``completed``/``failed`` when its end event went out.
+transcript grows turn by turn, and it is ``completed``/``failed`` when its end event went out. An
+ended call can be redacted (``DELETE /agents/calls/{id}``): its content is erased, the record stays.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness._redact import mask_url
-from harness.models import BaseEvent, CallCompleted, CallFailed, CallTurn, PostCallAnalysis, Timestamp
+from harness.models import (
+    DIAL_FAILURE_END_REASONS,
+    BaseEvent,
+    CallCompleted,
+    CallFailed,
+    CallTurn,
+    PostCallAnalysis,
+    Timestamp,
+)
+from harness.server.batch_state import BatchRegistry
 
 __all__ = ["CallRecord", "CallsState", "Webhook", "WebhookRegistry", "now"]
 
@@ -35,17 +45,50 @@ class CallRecord:
     start_time: str | None = None
     end_time: str | None = None
     updated_at: str = field(default_factory=now)
+    # The call batch that placed this call, if any (GET /agents/calls?batch_id=).
+    batch_id: str | None = None
+    redacted_at: str | None = None
 
     @property
     def ended(self) -> bool:
         """True once the call's end event went out."""
         return self.status in ("completed", "failed")
 
+    @property
+    def failed_before_connecting(self) -> bool:
+        """A failed call that never connected (busy, no answer, ...): it has neither transcript nor recording."""
+        if self.status != "failed":
+            return False
+        return self.call.get("end_reason") in DIAL_FAILURE_END_REASONS or not self.transcript
+
+    def redact(self) -> None:
+        """Erase what the platform erases (transcript, recording, summary, metadata, dynamic variables, phone
+        numbers); the record stays, with ``redacted_at`` set. Only for ended calls; a second call changes nothing.
+        """
+        if self.redacted_at is not None:
+            return
+        self.redacted_at = self.updated_at = now()
+        self.transcript = []
+        self.call.pop("transcript", None)
+        if "summary" in self.call:
+            self.call["summary"] = None
+        if "metadata" in self.call:
+            self.call["metadata"] = None
+        telephony = self.call.get("telephony_params")
+        if isinstance(telephony, dict):
+            erased: dict[str, Any] = {key: None for key in ("to", "from") if key in telephony}
+            erased |= {key: {} for key in ("parameters", "headers") if key in telephony}
+            self.call["telephony_params"] = {**telephony, **erased}
+        # Log lines quote what was said and logged (metric values may be a caller's answers).
+        self.logs = [f"{self.redacted_at} call redacted"]
+
     def to_json(self, *, transcript: bool = True) -> dict[str, Any]:
         """The call object of ``GET /agents/calls/{id}``."""
         data: dict[str, Any] = {**self.call, "id": self.id, "agent_id": self.agent_id, "status": self.status}
         data["start_time"] = data.get("start_time") or self.start_time
         data["end_time"] = data.get("end_time") or self.end_time
+        if self.redacted_at is not None:
+            data["redacted_at"] = self.redacted_at
         if transcript:
             data["transcript"] = list(self.transcript)
         else:
@@ -80,22 +123,37 @@ class CallsState:
         self._ended: dict[str, None] = {}  # ids of ended calls, oldest first: the ones to forget
         self._sequence = 0
         self.max_calls = max_calls
+        self.batches = BatchRegistry()
+        # Calls a batch placed that are scheduled but not reached yet: their record takes the batch id when created.
+        self._batch_of: dict[str, str] = {}
 
     def __len__(self) -> int:
         return len(self._calls) + len(self._scheduled)
 
     def clear(self) -> None:
-        """Forget every call."""
+        """Forget every call, and every call batch (batches still dialling stop)."""
         self._calls.clear()
         self._scheduled.clear()
         self._ended.clear()
+        self._batch_of.clear()
+        self.batches.clear()
 
     def get(self, call_id: str) -> CallRecord | None:
         """The call with this id, if known (a scheduled call not reached yet is ``created``)."""
         record = self._calls.get(call_id)
         if record is None and call_id in self._scheduled:
-            return CallRecord(id=call_id, agent_id=self._scheduled[call_id], sequence=0)
+            scheduled = CallRecord(id=call_id, agent_id=self._scheduled[call_id], sequence=0)
+            scheduled.batch_id = self._batch_of.get(call_id)
+            return scheduled
         return record
+
+    def assign_batch(self, call_id: str, batch_id: str) -> None:
+        """Mark a call as placed by a call batch (``GET /agents/calls?batch_id=``), whether it started yet or not."""
+        record = self._calls.get(call_id)
+        if record is not None:
+            record.batch_id = batch_id
+        elif call_id in self._scheduled:
+            self._batch_of[call_id] = batch_id
 
     def schedule(self, call_ids: list[str], agent_id: str | None) -> None:
         """Know these calls as ``created`` until :meth:`create` registers each as it starts."""
@@ -106,6 +164,7 @@ class CallsState:
         self._scheduled.pop(call_id, None)
         self._sequence += 1
         record = CallRecord(id=call_id, agent_id=agent_id, sequence=self._sequence)
+        record.batch_id = self._batch_of.pop(call_id, None)
         self._calls[call_id] = record
         while len(self._calls) > self.max_calls and self._ended:
             oldest = next(iter(self._ended))  # the call that ended first
@@ -113,14 +172,24 @@ class CallsState:
             self._calls.pop(oldest, None)
         return record
 
-    def newest_first(self, *, agent_id: str | None = None) -> list[CallRecord]:
-        """Calls, newest first, optionally of one agent."""
-        calls = [c for c in self._calls.values() if agent_id is None or c.agent_id == agent_id]
+    def newest_first(self, *, agent_id: str | None = None, batch_id: str | None = None) -> list[CallRecord]:
+        """Calls, newest first, optionally of one agent and of one call batch."""
+        calls = [
+            c
+            for c in self._calls.values()
+            if (agent_id is None or c.agent_id == agent_id) and (batch_id is None or c.batch_id == batch_id)
+        ]
         return sorted(calls, key=lambda c: c.sequence, reverse=True)
+
+    def agent_ids(self) -> set[str]:
+        """The agents of the calls known."""
+        return {c.agent_id for c in self._calls.values() if c.agent_id is not None}
 
     def apply(self, call_id: str, event: BaseEvent) -> None:
         """Advance the call's state now that ``event`` went out (or was deliberately dropped)."""
         record = self._calls.get(call_id) or self.create(call_id, event.agent_id)
+        if record.redacted_at is not None:
+            return  # erased for good: what goes out after the redaction (the analysis) is not kept either
         record.updated_at = now()
         stamp = str(event.timestamp) if event.timestamp is not None else None
         wire = event.to_wire()
@@ -180,15 +249,19 @@ class Webhook:
     created_at: str = field(default_factory=now)
     updated_at: str = field(default_factory=now)
 
-    def to_json(self) -> dict[str, Any]:
-        """The public view: never the secret, and a password in the URL masked."""
-        return {
+    def to_json(self, *, with_secret: bool = False) -> dict[str, Any]:
+        """The public view: a password in the URL masked, and the secret only ``with_secret`` (the platform shows
+        it once, in the answer to the POST that created the webhook, to the caller who sent it)."""
+        data: dict[str, Any] = {
             "id": self.id,
             "url": mask_url(self.url),
             "display_name": self.display_name,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
+        if with_secret:
+            data["secret"] = self.secret
+        return data
 
 
 class WebhookRegistry:
@@ -197,6 +270,9 @@ class WebhookRegistry:
     def __init__(self) -> None:
         self._hooks: dict[str, Webhook] = {}
         self.active_id: str | None = None
+
+    def __len__(self) -> int:
+        return len(self._hooks)
 
     def register(
         self, url: str, secret: str | None, *, display_name: str = "", webhook_id: str | None = None
@@ -211,6 +287,14 @@ class WebhookRegistry:
         self._hooks[hook.id] = hook
         if self.active_id is None:
             self.active_id = hook.id
+        return hook
+
+    def remove(self, webhook_id: str) -> Webhook | None:
+        """Delete a webhook; when it was the active one, the newest remaining one (if any) takes over."""
+        hook = self._hooks.pop(webhook_id, None)
+        if hook is not None and self.active_id == webhook_id:
+            remaining = self.all()
+            self.active_id = remaining[0].id if remaining else None
         return hook
 
     def get(self, webhook_id: str) -> Webhook | None:

@@ -1,4 +1,9 @@
-"""Webhook management, as on the platform: create, list, get and update (rotate the secret)."""
+"""Webhook management, as on the platform: create, list, get, update (rotate the secret) and delete.
+
+The shapes follow the platform's current API reference: ``POST`` requires ``url`` and ``secret`` and is the
+only answer that shows the secret; ``GET`` lists without secrets in cursor pages; ``PATCH`` requires
+``url`` and answers the id as a bare JSON string; ``DELETE`` answers the id.
+"""
 
 from __future__ import annotations
 
@@ -9,80 +14,109 @@ from aiohttp import web
 from harness._net import require_http_url
 from harness.errors import ConfigError
 from harness.server._http import fail, json_object, json_response, server_of
-from harness.server.state import now
+from harness.server._paging import cursor_page, list_body
+from harness.server.state import Webhook, now
 
-__all__ = ["routes"]
+__all__ = ["MAX_WEBHOOKS", "routes"]
 
 routes = web.RouteTableDef()
 
+# Webhooks one server keeps (the platform's own limit is not published).
+MAX_WEBHOOKS = 100
 
-def _string(data: dict[str, Any], key: str, *, required: bool) -> str | None:
+
+def _string(data: dict[str, Any], key: str, *, required: bool, why: str = "") -> str | None:
     value = data.get(key)
     if value is None and not required:
         return None
+    if value is None:
+        fail(400, f"Missing {key}", f'"{key}" is required{why}.')
     if not isinstance(value, str) or not value:
         fail(400, f"Invalid {key}", f'"{key}" must be a non-empty string.')
     return value
 
 
-def _url(data: dict[str, Any], *, required: bool) -> str | None:
-    url = _string(data, "url", required=required)
-    if url is not None:
-        try:
-            require_http_url(url, '"url"')
-        except ConfigError as exc:  # refused now, rather than failing every delivery to it
-            fail(400, "Invalid url", f"{exc}.")
+def _url(data: dict[str, Any], *, why: str) -> str:
+    url = _string(data, "url", required=True, why=why)
+    assert url is not None
+    try:
+        require_http_url(url, '"url"')
+    except ConfigError as exc:  # refused now, rather than failing every delivery to it
+        fail(400, "Invalid url", f"{exc}.")
     return url
 
 
-@routes.post("/agents/webhooks")
-async def create_webhook(request: web.Request) -> web.Response:
-    """``POST /agents/webhooks`` ``{display_name, url, secret}``: register a receiver."""
-    data = await json_object(request)
-    url = _url(data, required=True)
-    assert url is not None
-    secret = _string(data, "secret", required=False)
-    name = _string(data, "display_name", required=False) or ""
-    server = server_of(request)
-    hook = server.webhooks.register(url, secret, display_name=name)
-    server.apply_webhook()
-    return json_response(hook.to_json())
-
-
-@routes.get("/agents/webhooks")
-async def list_webhooks(request: web.Request) -> web.Response:
-    """``GET /agents/webhooks``: every webhook, newest first, in one page."""
-    hooks = server_of(request).webhooks.all()
-    return json_response({"data": [hook.to_json() for hook in hooks], "has_more": False, "next_page": None})
-
-
-@routes.get("/agents/webhooks/{webhook_id}")
-async def get_webhook(request: web.Request) -> web.Response:
-    """``GET /agents/webhooks/{id}``."""
+def _hook_or_404(request: web.Request) -> Webhook:
     webhook_id = request.match_info["webhook_id"]
     hook = server_of(request).webhooks.get(webhook_id)
     if hook is None:
         fail(404, "Webhook not found", f"No webhook with id {webhook_id!r}.")
-    return json_response(hook.to_json())
+    return hook
+
+
+@routes.post("/agents/webhooks")
+async def create_webhook(request: web.Request) -> web.Response:
+    """``POST /agents/webhooks`` ``{url, secret, display_name?}``: register a receiver; the answer shows the secret."""
+    data = await json_object(request)
+    url = _url(data, why=": the URL Cartesia POSTs call events to")
+    secret = _string(
+        data, "secret", required=True, why=": the shared secret sent in X-Webhook-Secret (the platform requires one)"
+    )
+    name = _string(data, "display_name", required=False) or ""
+    server = server_of(request)
+    if len(server.webhooks) >= MAX_WEBHOOKS:
+        fail(400, "Too many webhooks", f"This server keeps at most {MAX_WEBHOOKS} webhooks; delete one first.")
+    hook = server.webhooks.register(url, secret, display_name=name)
+    server.apply_webhook()
+    return json_response(hook.to_json(with_secret=True))
+
+
+@routes.get("/agents/webhooks")
+async def list_webhooks(request: web.Request) -> web.Response:
+    """``GET /agents/webhooks``: newest first, without secrets; ``limit`` 1..100 (default 10) and cursors."""
+    hooks = server_of(request).webhooks.all()
+    page, has_more, next_page = cursor_page(hooks, request.query, id_of=lambda hook: hook.id, what="webhook")
+    return json_response(list_body([hook.to_json() for hook in page], has_more, next_page))
+
+
+@routes.get("/agents/webhooks/{webhook_id}")
+async def get_webhook(request: web.Request) -> web.Response:
+    """``GET /agents/webhooks/{id}``, without the secret."""
+    return json_response(_hook_or_404(request).to_json())
 
 
 @routes.patch("/agents/webhooks/{webhook_id}")
 async def update_webhook(request: web.Request) -> web.Response:
-    """``PATCH /agents/webhooks/{id}``: change url, display_name or secret; the next delivery uses them."""
+    """``PATCH /agents/webhooks/{id}`` ``{url, secret?, display_name?}``: the next delivery uses the change.
+
+    Answers the webhook's id as a JSON string. ``url`` is required (send the current one to keep it);
+    an omitted ``secret`` keeps the current secret.
+    """
     server = server_of(request)
-    webhook_id = request.match_info["webhook_id"]
-    hook = server.webhooks.get(webhook_id)
-    if hook is None:
-        fail(404, "Webhook not found", f"No webhook with id {webhook_id!r}.")
+    hook = _hook_or_404(request)
     data = await json_object(request)
     # Every field is checked before any is changed: a 400 leaves the webhook as it was.
-    url = _url(data, required=False)
+    url = _url(data, why=" (send the current url to keep it; GET /agents/webhooks/{id} shows it)")
     secret = _string(data, "secret", required=False)
     name = _string(data, "display_name", required=False)
-    hook.url = url or hook.url
+    hook.url = url
     hook.secret = secret or hook.secret
     if "display_name" in data:
         hook.display_name = name or ""
     hook.updated_at = now()
     server.apply_webhook()
-    return json_response(hook.to_json())
+    return json_response(hook.id)
+
+
+@routes.delete("/agents/webhooks/{webhook_id}")
+async def delete_webhook(request: web.Request) -> web.Response:
+    """``DELETE /agents/webhooks/{id}``: answers the id.
+
+    When it was the webhook deliveries go to, the newest remaining one takes over; with none left, calls
+    in progress finish against the deleted URL and new calls are refused until a webhook is created.
+    """
+    server = server_of(request)
+    hook = _hook_or_404(request)
+    server.webhooks.remove(hook.id)
+    server.apply_webhook()
+    return json_response(hook.id)

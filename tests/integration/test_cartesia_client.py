@@ -34,6 +34,12 @@ def test_retrieve_list_and_download_audio_with_the_official_client(server: MockS
 
         listed = [c.id for c in client.agents.calls.list(agent_id=server.config.agent_id, limit=3)]
         assert listed == list(reversed(call_ids))
+        # The client pages with starting_after=<last id> until a page is empty: past the last call is a 200.
+        one_by_one = client.agents.calls.list(agent_id=server.config.agent_id, limit=1)
+        assert [c.id for c in one_by_one] == list(reversed(call_ids))
+        past_the_end = client.agents.calls.list(agent_id=server.config.agent_id, starting_after=call_ids[0])
+        assert past_the_end.data == []
+        assert not past_the_end.has_next_page()
 
         first_page = client.agents.calls.list(agent_id=server.config.agent_id, limit=3, expand="transcript")
         assert first_page.has_next_page()
@@ -56,3 +62,34 @@ def test_a_missing_key_or_call_is_an_api_error(server: MockServerThread) -> None
         pytest.raises(cartesia.NotFoundError),
     ):
         client.agents.calls.retrieve("ac_missing")
+
+
+def test_deployments_of_the_calls_with_the_official_client(server: MockServerThread) -> None:
+    call_ids = server.start_calls("happy-path", calls=3)
+    server.wait_for_calls(call_ids)
+    with Cartesia(api_key="sk_test_key", base_url=server.url, max_retries=0) as client:
+        deployments = client.agents.deployments.list(server.config.agent_id)
+        assert [d.agent_id for d in deployments] == [server.config.agent_id] * len(deployments)
+        assert [d.is_live for d in deployments].count(True) == 1
+        for call_id in call_ids:
+            call = client.agents.calls.retrieve(call_id)
+            assert call.deployment_id is not None
+            deployment = client.agents.deployments.retrieve(call.deployment_id)
+            assert deployment.id == call.deployment_id
+            assert deployment.status in ("deployed", "inactive")
+            assert deployment.build_completed_at < deployment.updated_at or deployment.is_live
+            assert deployment.id in {d.id for d in deployments}
+
+
+def test_errors_come_in_the_shape_of_the_clients_api_version(server: MockServerThread) -> None:
+    import cartesia
+
+    with Cartesia(api_key="sk_test_key", base_url=server.url, max_retries=0) as client:
+        with pytest.raises(cartesia.NotFoundError) as raised:
+            client.agents.calls.retrieve("ac_missing")
+        assert raised.value.status_code == 404
+        body = raised.value.body
+        assert isinstance(body, dict)
+        assert set(body) == {"error_code", "title", "message", "request_id"}  # the client sends 2026-08-14
+        with pytest.raises(cartesia.NotFoundError):
+            client.agents.deployments.retrieve("ad_missing")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import wave
 from collections.abc import AsyncIterator
 from typing import Any
@@ -105,6 +106,8 @@ async def test_call_state_follows_the_deliveries_one_by_one(http: aiohttp.Client
 
 async def test_listing_pages_through_every_call_newest_first(server: MockServer, http: aiohttp.ClientSession) -> None:
     first = await server.start_calls("happy-path", calls=4)
+    # Calls are listed by when they started: the second scenario starts once the first one has played.
+    await server.wait_for_calls(first)
     second = await server.start_calls("failed-calls", calls=3)
     await server.wait_for_calls()
     newest_first = list(reversed(first + second))
@@ -196,3 +199,118 @@ async def test_faults_change_what_the_receiver_sees_not_the_call_itself(
         ended = server.log.list_deliveries(call_id=call_id, event_type=f"call_{call['status']}", limit=1)
         assert ended, f"{call_id} is {call['status']}, but no such end event was delivered"
         assert call["transcript"] == json.loads(ended[0].body)["call"]["transcript"]
+
+
+@pytest.mark.parametrize("version", ["2026-03-01", "2026-08-14", "2027-01-01", "latest"])
+async def test_current_api_versions_get_errors_with_code_title_message_and_request_id(
+    server: MockServer, http: aiohttp.ClientSession, version: str
+) -> None:
+    headers = {**AUTH, "Cartesia-Version": version}
+    ids = set()
+    for url in (f"{server.url}/agents/calls/ac_missing", f"{server.url}/agents/calls/ac_missing/audio"):
+        async with http.get(url, headers=headers) as response:
+            assert response.status == 404
+            body = await response.json()
+        assert set(body) == {"error_code", "title", "message", "request_id"}
+        assert (body["error_code"], body["title"]) == ("not_found", "Call not found")
+        assert "ac_missing" in body["message"]
+        ids.add(str(uuid.UUID(body["request_id"])))
+    assert len(ids) == 2  # one request id per request
+    async with http.get(server.url + "/agents/calls", params={"limit": "0"}, headers=headers) as response:
+        assert (response.status, (await response.json())["error_code"]) == (400, "invalid_request")
+    async with http.get(server.url + "/agents/calls", headers={"Cartesia-Version": version}) as response:
+        assert (response.status, (await response.json())["error_code"]) == (401, "unauthorized")
+
+
+@pytest.mark.parametrize("headers", [{}, {"Cartesia-Version": "2025-04-16"}, {"Cartesia-Version": "2024-06-10"}])
+async def test_older_api_versions_and_no_version_keep_the_message_description_errors(
+    server: MockServer, http: aiohttp.ClientSession, headers: dict[str, str]
+) -> None:
+    async with http.get(f"{server.url}/agents/calls/ac_missing", headers={**AUTH, **headers}) as response:
+        assert response.status == 404
+        assert await response.json() == {
+            "message": "Call not found",
+            "description": "No call with id 'ac_missing' exists on this server.",
+        }
+
+
+async def test_the_page_after_the_last_call_is_an_empty_200(server: MockServer, http: aiohttp.ClientSession) -> None:
+    call_ids = await server.start_calls("happy-path", calls=3)
+    await server.wait_for_calls(call_ids)
+    status, page = await get(http, server.url + "/agents/calls", limit="5", starting_after=call_ids[0])
+    assert (status, page) == (200, {"data": [], "has_more": False, "next_page": None})
+    status, page = await get(http, server.url + "/agents/calls", limit="5", ending_before=call_ids[-1])
+    assert (status, page) == (200, {"data": [], "has_more": False, "next_page": None})
+    status, body = await get(http, server.url + "/agents/calls", starting_after="ac_unknown")
+    assert status == 400
+    assert "ac_unknown" in body["description"]
+
+
+async def test_deleting_an_ended_call_redacts_it_and_its_audio(
+    server: MockServer, receiver: RecordingReceiver, http: aiohttp.ClientSession
+) -> None:
+    call_ids = await server.start_calls("happy-path", calls=5, generator={"seed": 3, "outcomes": {"completed": 1}})
+    await server.wait_for_calls(call_ids)
+    calls = [(await get(http, f"{server.url}/agents/calls/{call_id}"))[1] for call_id in call_ids]
+    before = next(call for call in calls if "telephony_params" in call)  # a phone call: it has numbers to erase
+    call_id = before["id"]
+    assert before["transcript"]
+    assert before["summary"]
+    async with http.delete(f"{server.url}/agents/calls/{call_id}", headers=AUTH) as response:
+        assert response.status == 200
+        redacted = await response.json()
+    Timestamp.parse(redacted["redacted_at"])
+    assert redacted["id"] == call_id
+    assert (redacted["status"], redacted["end_reason"]) == (before["status"], before["end_reason"])
+    assert redacted["transcript"] == []
+    assert redacted["summary"] is None
+    assert redacted["metadata"] is None
+    phone = redacted["telephony_params"]
+    assert (phone["to"], phone["from"], phone["parameters"], phone["headers"]) == (None, None, {}, {})
+    assert phone["call_sid"] == before["telephony_params"]["call_sid"]
+    _, after = await get(http, f"{server.url}/agents/calls/{call_id}")
+    assert after == redacted
+    async with http.delete(f"{server.url}/agents/calls/{call_id}", headers=AUTH) as response:
+        assert (response.status, (await response.json())["redacted_at"]) == (200, redacted["redacted_at"])
+    status, body = await get(http, f"{server.url}/agents/calls/{call_id}/audio")
+    assert (status, body["message"]) == (404, "Call audio not available")
+    _, logs = await get(http, f"{server.url}/agents/calls/{call_id}/logs")
+    assert logs["logs"] == [f"{redacted['redacted_at']} call redacted"]
+    words = before["transcript"][0]["text"]
+    assert all(words not in line for line in logs["logs"])
+
+
+async def test_a_call_in_progress_cannot_be_deleted_and_has_no_audio(http: aiohttp.ClientSession) -> None:
+    async with RecordingReceiver(hold=True) as receiver:
+        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        async with MockServer(config) as server:
+            [call_id] = await server.start_calls("happy-path", calls=1)
+            await receiver.wait_for(1)
+            receiver.release_one()
+            await receiver.wait_for(2)  # call_started went out: the call is in progress
+            async with http.delete(f"{server.url}/agents/calls/{call_id}", headers=AUTH) as response:
+                assert response.status == 400
+                body = await response.json()
+            assert body["message"] == "Call in progress"
+            status, body = await get(http, f"{server.url}/agents/calls/{call_id}/audio")
+            assert (status, body["message"]) == (404, "Call audio not available")
+            receiver.release()
+            await server.wait_for_calls([call_id])
+            _, call = await get(http, f"{server.url}/agents/calls/{call_id}")
+            assert call["transcript"]
+            assert "redacted_at" not in call
+
+
+@pytest.mark.parametrize("outcome", ["dial_busy", "dial_no_answer", "dial_failed"])
+async def test_a_call_that_failed_before_connecting_has_no_audio(
+    server: MockServer, http: aiohttp.ClientSession, outcome: str
+) -> None:
+    [call_id] = await server.start_calls("happy-path", calls=1, generator={"outcomes": {outcome: 1}})
+    await server.wait_for_calls([call_id])
+    _, call = await get(http, f"{server.url}/agents/calls/{call_id}")
+    assert (call["status"], call["transcript"]) == ("failed", [])
+    status, body = await get(http, f"{server.url}/agents/calls/{call_id}/audio")
+    assert status == 404
+    assert outcome in body["description"]
+    async with http.delete(f"{server.url}/agents/calls/{call_id}", headers=AUTH) as response:
+        assert response.status == 200  # failed calls can be redacted too

@@ -198,3 +198,25 @@ async def test_the_control_api_starts_scenarios_from_its_folders_only(
         assert "happy-path" in names
         with pytest.raises(ScenarioError, match="no scenario named 'escape'"):
             await server.scenarios.load("escape")
+
+
+async def test_an_unexpected_error_is_a_500_in_the_callers_shape_and_marks_the_server_degraded(
+    receiver: RecordingReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with MockServer(config(receiver)) as server:
+
+        def broken(*args: object, **kwargs: object) -> list[object]:
+            raise RuntimeError(f"storage exploded near {SECRET}")
+
+        monkeypatch.setattr(server.calls, "newest_first", broken)
+        headers = {"X-API-Key": "k", "Cartesia-Version": "2026-08-14"}
+        async with aiohttp.ClientSession() as http:
+            async with http.get(server.url + "/agents/calls", headers=headers) as response:
+                assert response.status == 500
+                body = await response.json()
+            async with http.get(server.url + "/_harness/health") as response:
+                health = await response.json()
+    assert (body["error_code"], body["title"]) == ("internal_error", "Internal error")
+    assert body["message"] == "RuntimeError: storage exploded near ***"
+    assert health["status"] == "degraded"
+    assert health["errors"] == ["RuntimeError: storage exploded near ***"]

@@ -26,6 +26,9 @@ KnownEndReason = Literal[
     "dial_failed",
     "dial_no_answer",
     "error",
+    # The agent SDK's EndCall reasons, which generated calls also end with.
+    "agent_ended",
+    "voicemail_detected",
 ]
 
 

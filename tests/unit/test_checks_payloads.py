@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from harness.checks import payloads
 from harness.generate import simulate_call
-from harness.models import CallCompleted, CallTurn, parse_event
+from harness.models import BUILTIN_METRICS, CallCompleted, CallTurn, parse_event
 
 EVENTS = simulate_call(seed=11, turns=3, domain="order_status", outcome="client_hangup")
 
@@ -123,3 +125,43 @@ def test_with_text_puts_non_ascii_lines_in_spoken_turns() -> None:
     changed = payloads.with_text(events, payloads.UNICODE_LINES)
     texts = {turn["text"] for turn in all_turns(changed) if turn["role"] in ("user", "assistant")}
     assert texts == set(payloads.UNICODE_LINES)  # every line is used once there are enough turns
+
+
+def system_turns(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [turn for turn in all_turns(events) if turn.get("role") == "system"]
+
+
+def form_call() -> list[dict[str, Any]]:
+    return payloads.call_wire(simulate_call(seed=4, domain="form_intake", turns=6, outcome="agent_hangup"))
+
+
+@pytest.mark.parametrize("text", payloads.SYSTEM_TEXT_SHAPES)
+def test_system_turn_shapes_change_only_system_turns(text: str) -> None:
+    original = form_call()
+    shaped = payloads.with_system_turn_shape(original, text=text, sdk_log_events=True, metric_values=[True, [1]])
+    turns = system_turns(shaped)
+    assert turns
+    expected = {"empty": "", "null": None}.get(text)
+    assert all(("text" not in t) if text == "omitted" else (t["text"] == expected) for t in turns)
+    spoken_before = [t for t in all_turns(original) if t.get("role") != "system"]
+    assert [t for t in all_turns(shaped) if t.get("role") != "system"] == spoken_before
+    for turn in turns:
+        if "log_event" in turn:
+            assert {"level", "message", "metadata"} <= set(turn["log_event"]["metadata"])
+        metric = turn.get("log_metric")
+        if metric and metric["name"] in BUILTIN_METRICS:
+            assert isinstance(metric["value"], int)
+        elif metric:
+            assert metric["value"] in (True, [1])
+    for event in shaped:
+        parse_event(json.dumps(event))  # still the platform's shapes
+
+
+def test_log_events_can_be_unwrapped_to_the_bare_websocket_shape() -> None:
+    sdk = payloads.with_system_turn_shape(form_call(), text="empty", sdk_log_events=True)
+    bare = payloads.with_system_turn_shape(sdk, text="empty", sdk_log_events=False)
+    events = [t["log_event"] for t in system_turns(bare) if "log_event" in t]
+    assert events
+    assert all("level" not in event["metadata"] for event in events)
+    with pytest.raises(ValueError, match="text"):
+        payloads.with_system_turn_shape(bare, text="blank", sdk_log_events=False)

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness._deployments import agent_deployments
 from harness.errors import ConfigError
 from harness.generate import (
     COMPLETED_END_REASONS,
@@ -25,8 +26,10 @@ from harness.generate import (
     simulate_calls,
 )
 from harness.models import (
+    AGENT_END_REASONS,
     BUILTIN_METRICS,
     DIAL_FAILURE_END_REASONS,
+    LOG_LEVELS,
     CallCompleted,
     CallFailed,
     CallStarted,
@@ -186,13 +189,25 @@ def test_pinning_the_ids_changes_nothing_else(seed: int, options: dict[str, Any]
         seed=seed, call_id="ac_pinned", agent_id="agent_pinned", webhook_id="agent_webhook_pinned", **options
     )
 
+    # The deployments belong to the agent, so pinning the agent also renames those: nothing else changes.
+    renamed = [
+        (pinned_deployment[key].encode(), drawn_deployment[key].encode())
+        for pinned_deployment, drawn_deployment in zip(
+            agent_deployments("agent_pinned"), agent_deployments(drawn[0].agent_id or ""), strict=True
+        )
+        for key in ("id", "version_id")
+    ]
+
     def rewrite(event: Event) -> bytes:
-        return (
+        data = (
             event.to_json()
             .replace(b"ac_pinned", (drawn[0].call_id or "").encode())
             .replace(b"agent_webhook_pinned", (drawn[0].webhook_id or "").encode())
             .replace(b"agent_pinned", (drawn[0].agent_id or "").encode())
         )
+        for old, new in renamed:
+            data = data.replace(old, new)
+        return data
 
     assert [rewrite(event) for event in pinned] == [event.to_json() for event in drawn]
 
@@ -354,7 +369,16 @@ def test_system_turns_carry_log_entries(seed: int, options: dict[str, Any]) -> N
         assert logs[0].timestamp == turn.start_timestamp == turn.end_timestamp
         if turn.log_metric is not None:
             assert turn.log_metric.name in (*BUILTIN_METRICS, FORM_ANSWER_METRIC)
-            assert isinstance(turn.log_metric.value, int)
+            # Built-in timing metrics are numbers; the form-filling agent logs each answer as a string.
+            expected = int if turn.log_metric.name in BUILTIN_METRICS else str
+            assert isinstance(turn.log_metric.value, expected)
+        if turn.log_event is not None:
+            metadata = turn.log_event.metadata
+            assert isinstance(metadata, dict)
+            if {"level", "message", "metadata"} <= set(metadata):  # the agent SDK's LogMessage shape
+                assert metadata["level"] in LOG_LEVELS
+                assert isinstance(metadata["message"], str)
+                assert isinstance(metadata["metadata"], dict)
 
 
 def test_all_builtin_metrics_are_logged_in_a_full_call() -> None:
@@ -427,7 +451,11 @@ def test_form_intake_logs_a_metric_per_answered_question(seed: int, options: dic
     answers = [index for index, turn in enumerate(turns) if turn.role == "user" and _answers_question(turns, index)]
     metrics = [turn for turn in turns if turn.log_metric is not None and turn.log_metric.name == FORM_ANSWER_METRIC]
     assert len(metrics) == len(answers)
-    assert [m.log_metric.value for m in metrics if m.log_metric] == list(range(1, len(answers) + 1))
+    # Each metric's value is the answer itself, as the caller said it.
+    for metric, index in zip(metrics, answers, strict=True):
+        assert metric.log_metric is not None
+        assert isinstance(metric.log_metric.value, str)
+        assert metric.log_metric.value in (turns[index].text or "")
 
 
 def _answers_question(turns: list[Turn], index: int) -> bool:
@@ -450,7 +478,9 @@ def test_summary_names_the_topic(seed: int, options: dict[str, Any]) -> None:
         for turn in turns_of(events)
         if turn.log_event is not None and turn.log_event.event == "intent_detected" and turn.log_event.metadata
     ]
-    domain = options.get("domain") or (intents[0]["intent"] if intents else None)
+    # The intent is in the event's metadata, or in its "metadata" when the agent SDK's LogMessage logged it.
+    details = [metadata.get("metadata", metadata) for metadata in intents]
+    domain = options.get("domain") or (details[0]["intent"] if details else None)
     if domain is not None:
         assert TOPIC_WORDS[domain] in summary
 
@@ -527,3 +557,120 @@ def test_simulating_in_threads_gives_the_same_bytes_as_in_sequence() -> None:
     expected = [dump(seed) for seed in seeds]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(dump, seeds)) == expected
+
+
+@pytest.mark.parametrize("reason", AGENT_END_REASONS)
+def test_the_agent_sdk_end_reasons_complete_the_call(reason: str) -> None:
+    for seed in range(10):
+        events = simulate_call(seed=seed, outcome=reason)
+        end = ended(events)
+        assert isinstance(end, CallCompleted)
+        assert end.effective_end_reason == reason
+        last_assistant = [turn for turn in turns_of(events) if turn.role == "assistant"][-1]
+        assert last_assistant.end_reason == "call_ended"  # the agent ended the call
+
+
+def test_seeded_completed_calls_include_the_agent_sdk_end_reasons() -> None:
+    reasons = {ended(simulate_call(seed=seed, outcome="completed")).effective_end_reason for seed in range(300)}
+    assert set(AGENT_END_REASONS) <= reasons
+
+
+def test_a_voicemail_is_an_outbound_call_with_the_greeting_and_the_agents_message() -> None:
+    for seed in range(10):
+        events = simulate_call(seed=seed, outcome="voicemail_detected", turns=None if seed % 2 else 8)
+        call = ended(events).call
+        assert call is not None
+        assert call.telephony_params is not None
+        assert call.telephony_params.direction == "outbound"
+        talk = spoken(turns_of(events))
+        assert [turn.role for turn in talk] == ["user", "assistant"]
+        assert "leave a message" in (talk[0].text or "")
+        analysis = events[-1]
+        assert isinstance(analysis, PostCallAnalysis)
+        assert analysis.analysis is not None
+        assert "voicemail" in (analysis.analysis.summary or "")
+    assert len(spoken(turns_of(simulate_call(seed=1, outcome="voicemail_detected", turns=1)))) == 1
+
+
+def test_log_events_come_in_both_the_websocket_and_the_agent_sdk_shapes() -> None:
+    shapes = set()
+    levels = set()
+    for seed in range(40):
+        for turn in turns_of(simulate_call(seed=seed, outcome="error" if seed % 4 == 0 else "completed", turns=4)):
+            metadata = turn.log_event.metadata if turn.log_event is not None else None
+            if metadata is None:
+                continue
+            sdk = {"level", "message", "metadata"} <= set(metadata)
+            shapes.add("sdk" if sdk else "websocket")
+            if sdk:
+                levels.add(metadata["level"])
+    assert shapes == {"sdk", "websocket"}
+    assert levels == set(LOG_LEVELS)  # errors are logged at level "error"
+
+
+def test_system_turn_text_is_empty_omitted_or_null() -> None:
+    shapes = set()
+    for seed in range(40):
+        for event in simulate_call(seed=seed, turns=2):
+            if isinstance(event, CallTurn) and event.turn is not None and event.turn.role == "system":
+                wire = json.loads(event.to_json())["turn"]
+                shapes.add("omitted" if "text" not in wire else repr(wire["text"]))
+    assert shapes == {"omitted", "''", "None"}
+
+
+def test_outbound_to_and_metadata_pin_the_call_and_change_nothing_else() -> None:
+    for seed in range(20):
+        plain = simulate_call(seed=seed, outcome="agent_hangup")
+        pinned = simulate_call(seed=seed, outcome="agent_hangup", outbound_to="+15555550123", metadata={"k": "v"})
+        call = ended(pinned).call
+        assert call is not None
+        assert call.telephony_params is not None
+        assert (call.telephony_params.direction, call.telephony_params.to) == ("outbound", "+15555550123")
+        assert call.metadata == {"k": "v"}
+        plain_call = ended(plain).call
+        assert plain_call is not None
+        assert (plain_call.deployment_id, plain_call.zdr) == (call.deployment_id, call.zdr)
+        assert ended(plain).transcript[-1].end_timestamp == ended(pinned).transcript[-1].end_timestamp or (
+            plain_call.telephony_params is None or plain_call.telephony_params.direction == "inbound"
+        )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"outbound_to": "555-0100"}, "outbound_to: expected an E.164"), ({"metadata": ["x"]}, "metadata: expected")],
+)
+def test_bad_pins_are_clear_errors(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        simulate_call(seed=1, **options)
+
+
+@PROPERTY
+@given(seed=SEEDS, options=OPTIONS)
+def test_every_call_runs_on_one_of_its_agents_deployments(seed: int, options: dict[str, Any]) -> None:
+    call = ended(simulate_call(seed=seed, **options)).call
+    assert call is not None
+    assert call.agent_id is not None
+    served = {
+        (d["id"], d["version_id"]) for d in agent_deployments(call.agent_id) if d["status"] in ("deployed", "inactive")
+    }
+    assert (call.deployment_id, call.deployment_version_id) in served
+
+
+@PROPERTY
+@given(seed=SEEDS, options=OPTIONS)
+def test_webhook_request_ids_are_off_by_default_and_change_nothing_else_when_on(
+    seed: int, options: dict[str, Any]
+) -> None:
+    plain = simulate_call(seed=seed, **options)
+    tagged = simulate_call(seed=seed, webhook_request_id=True, **options)
+    assert all(event.webhook_request_id is None for event in plain)
+    ids = [event.webhook_request_id for event in tagged]
+    assert all(
+        re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i or "") for i in ids
+    )
+    assert len(set(ids)) == len(ids)
+    for before, after in zip(plain, tagged, strict=True):
+        wire = json.loads(after.to_json())
+        del wire["webhook_request_id"]
+        assert wire == json.loads(before.to_json())
+    assert [e.webhook_request_id for e in simulate_call(seed=seed, webhook_request_id=True, **options)] == ids

@@ -249,6 +249,17 @@ def test_an_unknown_locale_is_refused_at_load_time(tmp_path: Path) -> None:
         load_scenario(path)
 
 
+def test_a_scenario_can_add_webhook_request_ids_which_redeliveries_keep() -> None:
+    scenario = load_scenario("duplicates").with_overrides(calls=3, generator={"webhook_request_id": True})
+    items = list(scenario.plan().deliveries())
+    ids = [json.loads(item.body)["webhook_request_id"] for item in items]
+    originals = {i for i, item in zip(ids, items, strict=True) if item.fault is None}
+    assert len(originals) == sum(1 for item in items if item.fault is None)  # one id per event
+    assert set(ids) == originals  # a duplicate carries its original's id
+    assert any(item.fault for item in items)
+    assert all(b"webhook_request_id" not in item.body for item in load_scenario("duplicates").plan().deliveries())
+
+
 # -- bounds and hostile files ---------------------------------------------------------------------------
 
 

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from harness import strategies
 from harness.generate import DOMAINS
 from harness.models import (
+    BUILTIN_METRICS,
     EVENT_TYPES,
     Analysis,
     BaseEvent,
@@ -237,3 +238,34 @@ def test_importing_hypothesis_does_not_load_the_simulator() -> None:
     code = f"import sys, hypothesis; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def _sdk_shaped(event: LogEvent | None) -> bool:
+    metadata = event.metadata if event is not None else None
+    return isinstance(metadata, dict) and {"level", "message", "metadata"} <= set(metadata)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "condition"),
+    [
+        (strategies.turns(role="system"), lambda turn: "text" not in turn.model_fields_set),
+        (strategies.turns(role="system"), lambda turn: "text" in turn.model_fields_set and turn.text is None),
+        (strategies.turns(role="system"), lambda turn: turn.text == ""),
+        (strategies.log_events(), lambda event: _sdk_shaped(event)),
+        (strategies.log_events(), lambda event: event.metadata is not None and not _sdk_shaped(event)),
+        (strategies.log_metrics(), lambda metric: isinstance(metric.value, str) and metric.name != ""),
+        (strategies.log_metrics(), lambda metric: isinstance(metric.value, dict | list | bool)),
+        (strategies.calls(max_turns=0), lambda call: call.end_reason in ("agent_ended", "voicemail_detected")),
+    ],
+)
+def test_every_shape_the_platform_may_send_is_drawn(strategy: st.SearchStrategy[Any], condition: Any) -> None:
+    # Found is enough: shrinking a whole call would take a minute and prove nothing more.
+    found = find(strategy, condition, settings=settings(max_examples=2000, database=None, phases=[Phase.generate]))
+    assert condition(found)
+
+
+@PROPERTY
+@given(metric=strategies.log_metrics())
+def test_builtin_timing_metrics_stay_numbers(metric: LogMetric) -> None:
+    if metric.name in BUILTIN_METRICS and "value" in metric.model_fields_set and metric.value is not None:
+        assert isinstance(metric.value, int | float)
