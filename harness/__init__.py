@@ -29,7 +29,6 @@ if TYPE_CHECKING:
         Deliverer,
         Delivery,
         DeliverySettings,
-        FailureKind,
     )
     from harness.errors import (
         ConfigError,
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
         ScenarioError,
         TargetUnreachableError,
     )
+    from harness.failure_kind import FailureKind
     from harness.generate import (
         DOMAINS,
         LOCALES,
@@ -170,7 +170,7 @@ _EXPORTS: dict[str, str] = {
     "Deliverer": "harness.delivery",
     "Delivery": "harness.delivery",
     "DeliverySettings": "harness.delivery",
-    "FailureKind": "harness.delivery",
+    "FailureKind": "harness.failure_kind",
     "DEFAULT_DB_PATH": "harness.store",
     "DeliveryLog": "harness.store",
     "StoredDelivery": "harness.store",

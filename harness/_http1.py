@@ -19,6 +19,28 @@ receiver closed the idle connection as the request went out, and never read it);
 ``reset`` would blame the receiver for the harness's own connection reuse. A new connection failing the
 same way is reported. The cost: a receiver that reads a request on a reused connection and then closes
 it without answering sees that request twice (browsers make the same trade).
+
+Responses are parsed by llhttp (Node.js's HTTP parser, through ``httptools``), in linear time whatever way
+the bytes are split; this module keeps the policy around it. What llhttp accepts, with the leniencies set in
+``_LENIENCIES`` (each for receivers seen in the wild; none lets a response be framed two ways):
+
+- bare LF line ends in the head (hand-written receivers; RFC 9112 2.2 lets a recipient accept them);
+- obs-fold continuation lines, each fold replaced by one space (RFC 9112 5.2), and control characters
+  in a header value (read as they are, as before);
+- ``Transfer-Encoding`` beside ``Content-Length``: the transfer coding frames the body (RFC 9112 6.3),
+  chunked when chunked is the last coding, else until the connection closes;
+- spaces after a chunk size.
+
+Interim responses (1xx) are skipped; a ``101`` is refused, as nothing asked for an upgrade. A body without
+``Content-Length`` or chunked framing runs until the receiver closes the connection (HTTP/1.0 style).
+A connection is reused only after an HTTP/1.1 response without ``Connection: close``.
+
+Decided where llhttp is stricter than the hand-written parser it replaced: a response with more than one
+``Content-Length`` value is ``invalid_http``, even when the values are equal (``Content-Length: 2, 2``, or
+the field twice). RFC 9112 6.3 lets a recipient accept equal values; llhttp, and with it Node.js and
+uvicorn, refuses them because two length fields are how responses get smuggled, and a sender built on
+Node.js (as the platform's may be) would fail such a delivery too. The failure's message names the field.
+A bare CR inside a header line is refused too (it was read as part of the value).
 """
 
 from __future__ import annotations
@@ -31,28 +53,36 @@ import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn, cast
 from urllib.parse import quote, unquote, urlsplit
 
+import httptools
+
 from harness.errors import ConfigError
+from harness.failure_kind import FailureKind
 
 __all__ = ["ConnectionPool", "HTTPFailure", "Response", "Target", "tls_context"]
 
 MAX_HEAD = 64 * 1024  # a response head (status line and headers) longer than this is not a webhook answer
-_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: .*)?")
-_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# Raw bytes of a head still unfinished past which it is refused; complete heads are measured by their fields.
+_MAX_UNFINISHED_HEAD = 2 * MAX_HEAD
+_LENIENCIES = {
+    "lenient_optional_cr_before_lf": True,  # bare LF line ends in the head
+    "lenient_headers": True,  # obs-fold, and bytes llhttp would refuse in a header value
+    "lenient_chunked_length": True,  # Transfer-Encoding beside Content-Length: the coding frames the body
+    "lenient_spaces_after_chunk_size": True,
+}
+_FOLD_SPACE = re.compile(r"[ \t]+")
 _TOKEN_TEXT = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_BARE_LF_HEAD_END = re.compile(rb"\n\r?\n")
-_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also accepts "\u00b2"
 # Characters a request-target may hold as they are (RFC 3986 pchar, "/", "?", and "%" of existing escapes).
 _PATH_SAFE = "/%:@!$&'()*+,;=~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 
 
 class HTTPFailure(Exception):
-    """The request got no usable response; ``kind`` is a :class:`harness.delivery.FailureKind` value."""
+    """The request got no usable response; ``kind`` says why."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: FailureKind, message: str) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -84,16 +114,16 @@ class Target:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as exc:
-            raise HTTPFailure("other", f"invalid URL {url!r}: {exc}") from exc
+            raise HTTPFailure(FailureKind.OTHER, f"invalid URL {url!r}: {exc}") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise HTTPFailure("other", f"invalid URL {url!r}: expected http:// or https:// and a host")
+            raise HTTPFailure(FailureKind.OTHER, f"invalid URL {url!r}: expected http:// or https:// and a host")
         default = 443 if parts.scheme == "https" else 80
         host = parts.hostname
         if not host.isascii():
             try:
                 host = host.encode("idna").decode("ascii")
             except UnicodeError as exc:
-                raise HTTPFailure("other", f"invalid URL {url!r}: host {host!r} is not a valid name") from exc
+                raise HTTPFailure(FailureKind.OTHER, f"invalid URL {url!r}: host {host!r} is not a valid name") from exc
         netloc_host = f"[{host}]" if ":" in host else host
         host_header = netloc_host if port in (None, default) else f"{netloc_host}:{port}"
         # Percent-encode what cannot go raw on the request line (a space would split it, and the receiver's
@@ -126,32 +156,41 @@ class Response:
 
 
 class _Protocol(asyncio.Protocol):
-    """One connection: parses one response at a time, as a small state machine fed by ``data_received``."""
+    """One connection: what arrives goes to llhttp, which calls back with the response's parts."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
         self.closed = False
         self.lost: asyncio.Future[None] = loop.create_future()
         self.waiter: asyncio.Future[Response] | None = None
         self.reusable = False
+        # One parser for the connection's life: llhttp reads the responses of a kept-alive connection in turn.
+        self.parser = httptools.HttpResponseParser(self)
+        self.parser.set_dangerous_leniencies(**_LENIENCIES)
         self._reset_state(0)
 
     def _reset_state(self, limit: int) -> None:
-        self.state = "head"
         self.limit = limit
-        self.response: Response | None = None
+        self.response: Response | None = None  # the final (not 1xx) response, once its head is read
+        self.headers: dict[str, str] = {}
         self.body = bytearray()
-        self.remaining = 0
-        self.keep_alive = True
+        self.done = False
+        self.failure: HTTPFailure | None = None
         self.received_any = False
+        # Head bytes after the last line end, held back from the parser (see _feed_head).
+        self.partial = bytearray()
+        self.in_head = True
+        self.line_fed = False  # whether a feed has ended a line: the bytes held back begin a line
+        self.head_bytes = 0  # every byte received while a head was being read
+        self.fields_size = 0  # status lines and header fields as llhttp reports them, against MAX_HEAD
+        self.folded = False
 
     # -- asyncio callbacks ---------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without deriving from it: no isinstance check.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self.waiter is None or self.waiter.done():
@@ -160,11 +199,15 @@ class _Protocol(asyncio.Protocol):
             self.close()
             return
         self.received_any = True
-        self.buffer += data
         try:
-            self._parse()
+            if self.in_head:
+                self._feed_head(data)
+            else:
+                self.parser.feed_data(data)
         except HTTPFailure as failure:
             self._fail(failure)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            self._fail(self.failure or self._invalid(exc))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -172,20 +215,76 @@ class _Protocol(asyncio.Protocol):
             self.lost.set_result(None)
         if self.waiter is None or self.waiter.done():
             return
-        if self.state == "until_close":
-            self._finish(keep_alive=False)
+        framing = _framing(self.headers) if self.response is not None else None
+        if framing == "close":
+            self._finish(keep_alive=False)  # the body ends where the connection does
         elif isinstance(exc, ConnectionResetError | BrokenPipeError):
-            self._fail(HTTPFailure("reset", f"connection reset by the receiver ({exc.strerror})"))
+            self._fail(HTTPFailure(FailureKind.RESET, f"connection reset by the receiver ({exc.strerror})"))
         elif not self.received_any:
-            self._fail(HTTPFailure("reset", "the receiver closed the connection before answering"))
-        elif self.state == "length":
-            got, announced = len(self.body), len(self.body) + self.remaining
+            self._fail(HTTPFailure(FailureKind.RESET, "the receiver closed the connection before answering"))
+        elif framing == "length":
+            got, announced = len(self.body), _announced_length(self.headers)
             message = f"the receiver closed the connection after {got} of the {announced} body bytes it announced"
-            self._fail(HTTPFailure("reset", f"{message} (Content-Length)"))
-        elif self.state.startswith(("chunk", "trailers")):
-            self._fail(HTTPFailure("reset", "the receiver closed the connection before its chunked body ended"))
+            self._fail(HTTPFailure(FailureKind.RESET, f"{message} (Content-Length)"))
+        elif framing == "chunked":
+            message = "the receiver closed the connection before its chunked body ended"
+            self._fail(HTTPFailure(FailureKind.RESET, message))
         else:
-            self._fail(HTTPFailure("reset", "the receiver closed the connection mid-response"))
+            self._fail(HTTPFailure(FailureKind.RESET, "the receiver closed the connection mid-response"))
+
+    # -- llhttp callbacks ----------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.done:
+            self.reusable = False  # bytes past the end of the response: the connection cannot be trusted
+            self.close()
+            return
+        self.headers = {}
+        self.fields_size += len("HTTP/1.1 200 \r\n")
+
+    def on_status(self, reason: bytes) -> None:
+        self.fields_size += len(reason)
+        if self.fields_size > MAX_HEAD:
+            self._refuse("a response head longer than 64 KiB")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.in_head:
+            return  # a trailer, after a chunked body: not part of the response's headers
+        self.fields_size += len(name) + len(value) + 4
+        if self.fields_size > MAX_HEAD:
+            self._refuse("a response head longer than 64 KiB")
+        key, text = name.decode("latin-1"), value.strip(b" \t").decode("latin-1")
+        self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:
+            if status == 101:  # not interim: the connection would stop being HTTP, and nothing asked for that
+                self._refuse("101 Switching Protocols to a request that asked for no upgrade")
+            return  # an interim response (100 Continue, 103 Early Hints): llhttp ends it, the real one follows
+        self.in_head = False
+        if self.folded:
+            # obs-fold: RFC 9112 5.2 has a user agent replace each fold with a space; llhttp drops only the CRLF.
+            self.headers = {key: _FOLD_SPACE.sub(" ", value) for key, value in self.headers.items()}
+        self.response = Response(status=status, headers=self.headers)
+
+    def on_body(self, body: bytes) -> None:
+        if self.done:
+            return
+        room = self.limit - len(self.body)
+        if len(body) > room:
+            assert self.response is not None
+            self.body += body[:room]
+            self.response.truncated = True
+            self._finish(keep_alive=False)  # the rest is never read: closing beats buffering it
+            return
+        self.body += body
+
+    def on_message_complete(self) -> None:
+        if self.response is None or self.done:
+            return  # an interim response ended, or bytes past the response (already refused)
+        # Reused only for HTTP/1.1 without "Connection: close" and with a body framed by its length or chunks.
+        self._finish(keep_alive=self.parser.should_keep_alive() and self.parser.get_http_version() == "1.1")
 
     # -- driving -------------------------------------------------------------------------------------
 
@@ -209,6 +308,59 @@ class _Protocol(asyncio.Protocol):
             self.transport.abort()
         self.closed = True
 
+    def _feed_head(self, data: bytes) -> None:
+        """Feed a head to llhttp in whole lines, so that a head dripped a byte at a time costs linear time.
+
+        llhttp itself is linear, but httptools joins the pieces of a header value split across feeds with
+        ``bytes +=``, which is quadratic in the value's length. Holding back what follows the last line end
+        (searched for in the new bytes only) hands each header line over in one piece. The status line goes
+        through as it comes: llhttp reports its pieces without joining them, and garbage is refused at once.
+        """
+        self.head_bytes += len(data)
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            if self.line_fed:
+                self.partial += data
+            else:
+                self.parser.feed_data(data)
+        else:
+            lines: bytes | bytearray = data
+            end = cut
+            if self.partial:
+                self.partial += data[:cut]
+                lines, end, self.partial = self.partial, len(self.partial), bytearray()
+            if not self.folded:
+                # A line that starts with a space or tab continues the line before it.
+                self.folded = (self.line_fed and lines[:1] in (b" ", b"\t")) or lines.find(b"\n ", 0, end) >= 0
+                self.folded = self.folded or lines.find(b"\n\t", 0, end) >= 0
+            self.line_fed = True
+            self.parser.feed_data(lines if end == len(lines) else memoryview(lines)[:end])
+            if cut < len(data):
+                if self.in_head:
+                    self.partial += data[cut:]
+                elif not self.closed:
+                    self.parser.feed_data(memoryview(data)[cut:])
+        if self.in_head and self.head_bytes > _MAX_UNFINISHED_HEAD:
+            # Complete heads are measured by their fields (on_header); this bounds a head that never ends.
+            raise HTTPFailure(FailureKind.INVALID_HTTP, "a response head longer than 64 KiB")
+
+    def _refuse(self, message: str) -> NoReturn:
+        # Raised inside an llhttp callback, which turns it into an HttpParserError: kept, to be reported as it is.
+        self.failure = HTTPFailure(FailureKind.INVALID_HTTP, message)
+        raise self.failure
+
+    def _invalid(self, exc: Exception) -> HTTPFailure:
+        """The failure for what llhttp refused, in its words."""
+        reason = str(exc)
+        if isinstance(exc, httptools.HttpParserUpgrade):
+            reason = "a protocol upgrade that was not asked for"
+        if reason.startswith("Expected HTTP/"):
+            message = "the response does not start with HTTP/: is an HTTP/1.1 server listening there?"
+            return HTTPFailure(FailureKind.INVALID_HTTP, message)
+        if "Content-Length" in reason:
+            reason += " (one Content-Length field holding one decimal number is expected)"
+        return HTTPFailure(FailureKind.INVALID_HTTP, f"not a valid HTTP/1.1 response: {reason}")
+
     def _fail(self, failure: HTTPFailure) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(failure)
@@ -218,161 +370,30 @@ class _Protocol(asyncio.Protocol):
         assert self.response is not None
         assert self.waiter is not None
         self.response.body = bytes(self.body)
-        self.state = "done"
-        self.reusable = keep_alive and self.keep_alive and not self.buffer and not self.closed
+        self.done = True
+        self.reusable = keep_alive and not self.closed
         if not self.waiter.done():
             self.waiter.set_result(self.response)
         if not self.reusable:
             self.close()
 
-    def _keep(self, data: bytes | bytearray) -> bool:
-        """Keep body bytes up to the cap; False (and finished, truncated) once the cap is passed."""
-        assert self.response is not None
-        room = self.limit - len(self.body)
-        if len(data) > room:
-            self.body += data[:room]
-            self.response.truncated = True
-            self._finish(keep_alive=False)  # the rest is never read: closing beats buffering it
-            return False
-        self.body += data
-        return True
 
-    def _parse(self) -> None:
-        while self.waiter is not None and not self.waiter.done():
-            if self.state == "head":
-                if not self._parse_head():
-                    return
-            elif self.state in ("length", "chunk_data"):
-                take = min(len(self.buffer), self.remaining)
-                if take == 0:
-                    return
-                chunk = self.buffer[:take]
-                del self.buffer[:take]
-                self.remaining -= take
-                if not self._keep(chunk):
-                    return
-                if self.remaining == 0:
-                    if self.state == "length":
-                        self._finish(keep_alive=True)
-                    else:
-                        self.state = "chunk_end"
-            elif self.state == "chunk_size":
-                line = self._line()
-                if line is None:
-                    return
-                size_text = line.split(b";", 1)[0].strip()
-                if not size_text or not re.fullmatch(rb"[0-9A-Fa-f]+", size_text):
-                    raise HTTPFailure("invalid_http", f"bad chunk size {bytes(line[:40])!r}")
-                self.remaining = int(size_text, 16)
-                self.state = "chunk_data" if self.remaining else "trailers"
-            elif self.state == "chunk_end":
-                if len(self.buffer) < 2:
-                    return
-                if self.buffer[:2] != b"\r\n":
-                    raise HTTPFailure("invalid_http", "a chunk does not end with CRLF")
-                del self.buffer[:2]
-                self.state = "chunk_size"
-            elif self.state == "trailers":
-                line = self._line()
-                if line is None:
-                    return
-                if not line:
-                    self._finish(keep_alive=True)
-            elif self.state == "until_close":
-                data, self.buffer = self.buffer, bytearray()
-                self._keep(data)
-                return
-            else:  # "done": extra bytes after a complete response
-                return
+def _framing(headers: Mapping[str, str]) -> str:
+    """How a response's body ends (RFC 9112 6.3): ``chunked``, ``length`` (Content-Length) or ``close``.
 
-    def _line(self) -> bytearray | None:
-        end = self.buffer.find(b"\r\n")
-        if end < 0:
-            if len(self.buffer) > MAX_HEAD:
-                raise HTTPFailure("invalid_http", "a line longer than 64 KiB")
-            return None
-        line = self.buffer[:end]
-        del self.buffer[: end + 2]
-        return line
-
-    def _parse_head(self) -> bool:
-        if len(self.buffer) >= 5 and not self.buffer.startswith(b"HTTP/"):
-            preview = bytes(self.buffer[:40]).decode("latin-1")
-            raise HTTPFailure("invalid_http", f"the response does not start with HTTP/: {preview!r}")
-        first_newline = self.buffer.find(b"\n")
-        if first_newline > 0 and self.buffer[first_newline - 1] != 13:
-            # Bare LF line ends (hand-written receivers): RFC 9112 2.2 lets a recipient accept them, as
-            # aiohttp's client did; without this the receiver's answer would end as a timeout.
-            found = _BARE_LF_HEAD_END.search(self.buffer)
-            end, after = (found.start(), found.end()) if found else (-1, -1)
-            newline = b"\n"
-        else:
-            end = self.buffer.find(b"\r\n\r\n")
-            after, newline = end + 4, b"\r\n"
-        if end < 0 or end > MAX_HEAD:
-            # Checked on a complete head too: the verdict must not depend on how TCP split the bytes.
-            if end > MAX_HEAD or len(self.buffer) > MAX_HEAD:
-                raise HTTPFailure("invalid_http", "a response head longer than 64 KiB")
-            return False
-        head = bytes(self.buffer[:end])
-        del self.buffer[:after]
-        if newline == b"\n":
-            head = head.replace(b"\r\n", b"\n")
-        if b"\n " in head or b"\n\t" in head:
-            # obs-fold: RFC 9112 5.2 has a user agent replace each fold with a space.
-            head = re.sub(newline + rb"[ \t]+", b" ", head)
-        lines = head.split(newline)
-        match = _STATUS_LINE.fullmatch(lines[0])
-        if match is None:
-            raise HTTPFailure("invalid_http", f"bad status line {lines[0][:60].decode('latin-1')!r}")
-        status = int(match.group(2))
-        headers: dict[str, str] = {}
-        lowered: dict[str, str] = {}
-        for line in lines[1:]:
-            name, colon, value = line.partition(b":")
-            if not colon or _TOKEN.fullmatch(name) is None:
-                raise HTTPFailure("invalid_http", f"bad header line {line[:60].decode('latin-1')!r}")
-            key, text = name.decode("latin-1"), value.strip(b" \t").decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
-            # Joined across casings too: "Content-Length" and "content-length" are one field.
-            low = key.lower()
-            lowered[low] = f"{lowered[low]}, {text}" if low in lowered else text
-        if 100 <= status < 200:
-            if status == 101:  # not interim: the connection would stop being HTTP, and nothing asked for that
-                raise HTTPFailure("invalid_http", "101 Switching Protocols to a request that asked for no upgrade")
-            return True  # an interim response (100 Continue, 103 Early Hints): the real one follows
-        self.response = Response(status=status, headers=headers)
-        connection = lowered.get("connection", "").lower()
-        self.keep_alive = match.group(1) == b"1" and "close" not in connection
-        if status in (204, 304):
-            self._finish(keep_alive=True)
-        elif "transfer-encoding" in lowered:
-            # RFC 9112 6.3: chunked framing only when chunked is the last coding; otherwise (and over any
-            # Content-Length) the body runs until the receiver closes.
-            if lowered["transfer-encoding"].rsplit(",", 1)[-1].strip().lower() == "chunked":
-                self.state = "chunk_size"
-            else:
-                self.state = "until_close"
-                self.keep_alive = False
-        elif "content-length" in lowered:
-            self.remaining = _content_length(lowered["content-length"])
-            self.state = "length"
-            if self.remaining == 0:
-                self._finish(keep_alive=True)
-        else:
-            self.state = "until_close"
-            self.keep_alive = False
-        return True
+    llhttp frames the body itself; this only says which ending a closed connection cut short.
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if "transfer-encoding" in lowered:
+        # Chunked only when chunked is the last coding; otherwise (and over any Content-Length) until close.
+        last = lowered["transfer-encoding"].rsplit(",", 1)[-1].strip().lower()
+        return "chunked" if last == "chunked" else "close"
+    return "length" if "content-length" in lowered else "close"
 
 
-def _content_length(value: str) -> int:
-    """The body length a Content-Length field gives; repeated identical values are one (RFC 9112 6.3)."""
-    if _DIGITS.fullmatch(value):
-        return int(value)
-    values = {item.strip() for item in value.split(",")}
-    if len(values) == 1 and _DIGITS.fullmatch(length := values.pop()):
-        return int(length)
-    raise HTTPFailure("invalid_http", f"bad Content-Length {value[:40]!r}: one decimal number expected")
+def _announced_length(headers: Mapping[str, str]) -> int:
+    # llhttp has refused anything but one field holding one decimal number.
+    return next(int(value) for name, value in headers.items() if name.lower() == "content-length")
 
 
 class ConnectionPool:
@@ -399,7 +420,7 @@ class ConnectionPool:
         try:
             return await self._exchange(target.origin, connection, request, limit)
         except HTTPFailure as failure:
-            if failure.kind != "reset" or connection.received_any or self._closed:
+            if failure.kind != FailureKind.RESET or connection.received_any or self._closed:
                 raise
         # The keep-alive race (see the module docstring): once more, on a new connection.
         return await self._exchange(target.origin, await self._connect(target.origin), request, limit)
@@ -409,7 +430,7 @@ class ConnectionPool:
         self._closed = True
         connections, self._open = self._open, set()
         self._idle.clear()
-        in_flight = HTTPFailure("other", "the sender closed its connections before the receiver answered")
+        in_flight = HTTPFailure(FailureKind.OTHER, "the sender closed its connections before the receiver answered")
         for connection in connections:
             if connection.waiter is not None and not connection.waiter.done():
                 connection._fail(in_flight)  # not the receiver's doing: not a reset
@@ -470,25 +491,27 @@ class ConnectionPool:
                 f"TLS error with {origin.host}:{origin.port}: certificate verify failed ({reason}); for a receiver"
                 " with a self-signed certificate, set DeliverySettings(tls_ca_file=...) or tls_verify=False"
             )
-            raise HTTPFailure("tls", message) from exc
+            raise HTTPFailure(FailureKind.TLS, message) from exc
         except ssl.SSLError as exc:
-            raise HTTPFailure("tls", f"TLS error with {origin.host}:{origin.port}: {exc}") from exc
+            raise HTTPFailure(FailureKind.TLS, f"TLS error with {origin.host}:{origin.port}: {exc}") from exc
         except ConnectionRefusedError as exc:
             message = f"connection refused by {origin.host}:{origin.port}: is the receiver running?"
-            raise HTTPFailure("refused", message) from exc
+            raise HTTPFailure(FailureKind.REFUSED, message) from exc
         except ConnectionResetError as exc:
             # Connected, then reset (during a TLS handshake, say): not a refusal.
-            raise HTTPFailure("reset", f"{origin.host}:{origin.port} reset the connection while connecting") from exc
+            raise HTTPFailure(
+                FailureKind.RESET, f"{origin.host}:{origin.port} reset the connection while connecting"
+            ) from exc
         except OSError as exc:
             # With several addresses (::1 and 127.0.0.1), asyncio reports one OSError listing each failure.
             if f"[Errno {errno.ECONNREFUSED}]" in str(exc):
                 message = f"connection refused by {origin.host}:{origin.port}: is the receiver running?"
-                raise HTTPFailure("refused", message) from exc
+                raise HTTPFailure(FailureKind.REFUSED, message) from exc
             reason = exc.strerror or str(exc)
-            raise HTTPFailure("refused", f"cannot connect to {origin.host}:{origin.port}: {reason}") from exc
+            raise HTTPFailure(FailureKind.REFUSED, f"cannot connect to {origin.host}:{origin.port}: {reason}") from exc
         if self._closed:  # closed while this connection was being made: it would outlive the pool
             connection.abort()
-            raise HTTPFailure("other", "the sender closed its connections before this request was sent")
+            raise HTTPFailure(FailureKind.OTHER, "the sender closed its connections before this request was sent")
         self._open.add(connection)
         return connection
 
@@ -543,13 +566,13 @@ def _request_head(target: Target, headers: tuple[tuple[str, str], ...], user_age
         # A name that is not a token or a value with CR, LF or NUL would make a request the receiver must
         # answer 400, and that 400 would be blamed on it.
         if _TOKEN_TEXT.fullmatch(name) is None:
-            raise HTTPFailure("other", f"header {name!r}: a name is letters, digits and !#$%&'*+-.^_`|~ only")
+            raise HTTPFailure(FailureKind.OTHER, f"header {name!r}: a name is letters, digits and !#$%&'*+-.^_`|~ only")
         if "\r" in value or "\n" in value or "\0" in value:
-            raise HTTPFailure("other", f"header {name!r}: a value cannot hold CR, LF or NUL")
+            raise HTTPFailure(FailureKind.OTHER, f"header {name!r}: a value cannot hold CR, LF or NUL")
         lines.append(f"{name}: {value}")
     complete = "content-length" in given
     try:
         return ("\r\n".join(lines) + ("\r\n\r\n" if complete else "\r\n")).encode("latin-1"), complete
     except UnicodeEncodeError as exc:
         bad = exc.object[exc.start : exc.end]
-        raise HTTPFailure("other", f"a header holds a character outside Latin-1: {bad!r}") from exc
+        raise HTTPFailure(FailureKind.OTHER, f"a header holds a character outside Latin-1: {bad!r}") from exc

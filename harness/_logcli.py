@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from harness.delivery import Attempt
+from harness.delivery import Attempt, FailureKind
 from harness.store import DEFAULT_DB_PATH
 
 DB_ENV = "HARNESS_DB"
@@ -29,9 +29,13 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def describe_attempt(attempt: Attempt) -> str:
-    """``200 in 12 ms``, or ``failed (refused): connection refused ...``."""
+    """``200 in 12 ms``, ``failed (refused) after 1 ms: connection refused ...``, ``unknown: ...`` or ``in flight``."""
     elapsed = f"{attempt.latency * 1000:.0f} ms"
     if attempt.ok:
         return f"{attempt.status} in {elapsed}"
+    if attempt.in_flight:
+        return "in flight: sent, no answer recorded yet"
+    if attempt.failure == FailureKind.UNKNOWN:
+        return f"unknown: {attempt.error}"
     status = f" {attempt.status}" if attempt.status is not None else ""
     return f"failed ({attempt.failure}{status}) after {elapsed}: {attempt.error}"

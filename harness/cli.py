@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from harness import _commands
+from harness._event_loops import event_loop_policy
 from harness.errors import HarnessError
 
 # The order `harness --help` lists subcommands in; any other module in harness/_commands/ follows.
@@ -42,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
+        with event_loop_policy():  # uvloop unless $HARNESS_LOOP=asyncio
+            return int(args.run(args))
     except HarnessError as exc:
         print(f"harness {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

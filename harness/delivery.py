@@ -8,18 +8,20 @@ retries unless configured (Cartesia publishes no retry policy).
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import ssl
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
 from harness._bounds import require_count, require_seconds
 from harness._http1 import ConnectionPool, HTTPFailure, Target, custom_tls_context
-from harness._redact import MASK, mask_bytes, mask_text, mask_url
+from harness._redact import MASK, MIN_SEARCHED_LENGTH, mask_bytes, mask_text, mask_url, secret_forms
+from harness.failure_kind import FailureKind
 from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "Delivery",
     "DeliverySettings",
     "FailureKind",
+    "WriteAheadRecorder",
     "mask_secret",
     "webhook_headers",
 ]
@@ -43,21 +46,6 @@ DEFAULT_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_TIMEOUT = 3600.0
 MAX_RETRIES = 10
 MAX_CONCURRENCY = 10_000
-
-
-class FailureKind:
-    """Why an attempt failed. ``status`` means the receiver answered, but not with a 2xx."""
-
-    REFUSED = "refused"
-    TIMEOUT = "timeout"
-    RESET = "reset"
-    TLS = "tls"
-    INVALID_HTTP = "invalid_http"
-    REDIRECT = "redirect"
-    STATUS = "status"
-    # The sender was stopped (SIGINT/SIGTERM) while the attempt was in flight; recorded, then re-raised.
-    CANCELLED = "cancelled"
-    OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -105,8 +93,10 @@ class Attempt:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: bytes = b""
     response_truncated: bool = False
-    failure: str | None = None
+    failure: FailureKind | None = None
     error: str | None = None
+    # Read back from the log: the intent is recorded but its outcome not yet (the sender is still waiting).
+    in_flight: bool = False
 
     @property
     def ok(self) -> bool:
@@ -147,6 +137,16 @@ class AttemptRecorder(Protocol):
     """Where attempts are logged (the SQLite delivery log implements this)."""
 
     def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None: ...
+
+
+class WriteAheadRecorder(AttemptRecorder, Protocol):
+    """A recorder that also logs each attempt before it is sent (the SQLite delivery log does).
+
+    The Deliverer awaits :meth:`record_intent` before the request's first byte is written, and records the
+    outcome with ``record_attempt`` afterwards; a recorder without ``record_intent`` gets only outcomes.
+    """
+
+    async def record_intent(self, delivery: Delivery, attempt: Attempt) -> None: ...
 
 
 def webhook_headers(secret: str | None, *, header_name: str = WEBHOOK_SECRET_HEADER) -> dict[str, str]:
@@ -260,7 +260,7 @@ class Deliverer:
         secrets = self._secrets_in(request_headers)
         delivery = Delivery(
             id=delivery_id or new_delivery_id(),
-            url=mask_url(target, secrets),  # what is recorded and shown; the request goes to `target`
+            url=_masked_url(target, secrets),  # what is recorded and shown; the request goes to `target`
             body=body,
             event_type=event_type,
             call_id=call_id,
@@ -288,30 +288,41 @@ class Deliverer:
             return attempt.status in self.settings.retry_statuses
         return True
 
-    def _secrets_in(self, headers: Mapping[str, str]) -> list[str]:
+    def _secrets_in(self, headers: Mapping[str, str]) -> tuple[str, ...]:
         """Every secret value this request could expose: the current one, the one sent, the retired ones."""
         name = WEBHOOK_SECRET_HEADER.lower()
         sent = [value for key, value in headers.items() if key.lower() == name and value]
         current = [self.secret] if self.secret else []
-        return [*current, *sent, *self.masked]
+        return tuple(dict.fromkeys([*current, *sent, *self.masked]))  # the current one is usually the one sent
 
     async def _attempt(
-        self, delivery: Delivery, target: str, number: int, headers: dict[str, str], secrets: list[str]
+        self, delivery: Delivery, target: str, number: int, headers: dict[str, str], secrets: tuple[str, ...]
     ) -> Attempt:
         pool = self._ensure_pool()
         attempt = Attempt(number=number, url=delivery.url, request_headers=mask_secret(headers), started_at=time.time())
+        # Write-ahead when the recorder can: the intent is committed before the request's first byte goes out.
+        # What it records is masked as the outcome is: the delivery's URL, the secret header.
+        record_intent: Callable[[Delivery, Attempt], Awaitable[None]] | None = getattr(
+            self.recorder, "record_intent", None
+        )
         async with self._slots:
             started = time.perf_counter()
             try:
-                # One deadline for connecting, sending and reading the whole (capped) response.
-                async with asyncio.timeout(self.settings.timeout):
-                    response = await pool.post(
-                        Target.parse(target), headers, delivery.body, limit=self.settings.max_response_bytes
-                    )
-                attempt.status = response.status
-                attempt.response_headers = response.headers
-                attempt.response_body = response.body
-                attempt.response_truncated = response.truncated
+                if record_intent is not None:
+                    await record_intent(delivery, attempt)
+                    started = time.perf_counter()
+                try:
+                    # One deadline for connecting, sending and reading the whole (capped) response.
+                    async with asyncio.timeout(self.settings.timeout):
+                        response = await pool.post(
+                            Target.parse(target), headers, delivery.body, limit=self.settings.max_response_bytes
+                        )
+                    attempt.status = response.status
+                    attempt.response_headers = response.headers
+                    attempt.response_body = response.body
+                    attempt.response_truncated = response.truncated
+                except Exception as exc:  # every failure becomes a recorded attempt, never an escape
+                    attempt.failure, attempt.error = classify_failure(exc, self.settings.timeout)
             except asyncio.CancelledError:
                 # Stopping the sender must not lose the in-flight attempt: log it, then let the cancel go on.
                 attempt.status = None
@@ -324,8 +335,6 @@ class Deliverer:
                 if self.recorder is not None:
                     self.recorder.record_attempt(delivery, attempt)
                 raise
-            except Exception as exc:  # every failure becomes a recorded attempt, never an escape
-                attempt.failure, attempt.error = classify_failure(exc, self.settings.timeout)
             attempt.latency = time.perf_counter() - started
         if attempt.failure is None and attempt.status is not None and not 200 <= attempt.status < 300:
             is_redirect = 300 <= attempt.status < 400
@@ -339,17 +348,41 @@ class Deliverer:
         return attempt
 
 
-def _mask_echoes(attempt: Attempt, secrets: list[str]) -> None:
-    """Mask every secret a receiver echoed back (headers, body, an error quoting its bytes) before it is kept."""
-    attempt.response_headers = {
-        mask_text(k, secrets): mask_text(v, secrets) for k, v in attempt.response_headers.items()
-    }
-    attempt.response_body = mask_bytes(attempt.response_body, secrets)
-    if attempt.error is not None:
-        attempt.error = mask_text(attempt.error, secrets)
+def _mask_echoes(attempt: Attempt, secrets: tuple[str, ...]) -> None:
+    """Mask every secret a receiver echoed back (headers, body, an error quoting its bytes) before it is kept.
+
+    Masking runs per delivery, so it first asks whether any form of any secret is there at all (one search
+    per form through the texts joined): almost no answer echoes one, and then nothing needs replacing.
+    """
+    forms = _searched_forms(secrets)
+    if not forms:
+        return
+    headers = attempt.response_headers
+    texts = "\n".join([*headers, *headers.values(), attempt.error or ""])
+    if any(form in texts for form in forms):
+        attempt.response_headers = {mask_text(k, secrets): mask_text(v, secrets) for k, v in headers.items()}
+        if attempt.error is not None:
+            attempt.error = mask_text(attempt.error, secrets)
+    body = attempt.response_body
+    if body and any(form.encode() in body for form in forms):
+        attempt.response_body = mask_bytes(body, secrets)
 
 
-def classify_failure(exc: BaseException, timeout: float) -> tuple[str, str]:
+@functools.lru_cache(maxsize=64)
+def _searched_forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """Every form of every secret that :func:`mask_text` replaces (the same secrets give the same forms)."""
+    return tuple(
+        dict.fromkeys(form for secret in secrets if len(secret) >= MIN_SEARCHED_LENGTH for form in secret_forms(secret))
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _masked_url(target: str, secrets: tuple[str, ...]) -> str:
+    # Cached: a deliverer posts to the same few URLs with the same secrets thousands of times.
+    return mask_url(target, secrets)
+
+
+def classify_failure(exc: BaseException, timeout: float) -> tuple[FailureKind, str]:
     """The failure kind and a one-line explanation for an exception raised while posting."""
     if isinstance(exc, HTTPFailure):
         return exc.kind, exc.message

@@ -9,19 +9,34 @@ at most ``COMMIT_INTERVAL`` (5 ms) after the first record of a batch arrives, pl
 takes, and :meth:`~DeliveryLog.flush` commits at once and waits for it. A committed transaction is in
 the WAL file, in the operating system's hands: a process killed with SIGKILL loses nothing recorded.
 Only a crash of the machine itself may lose the last transactions (``synchronous=NORMAL``).
+
+Write-ahead: the delivery engine also records each attempt's *intent* (:meth:`DeliveryLog.record_intent`)
+and waits until it is committed before the request's first byte is written, so nothing sent goes
+unrecorded. An intent is committed without the 5 ms linger, together with whatever else is queued by
+then. Its outcome replaces it later. An intent left without an outcome, because the process that wrote
+it has stopped (killed, crashed, or closed the log with the attempt in flight), is marked with the failure
+kind ``unknown`` when a log is opened (or closed): the receiver may or may not have got that request.
+Intents of a process still running are left alone: they read as in flight (``Attempt.in_flight``).
+
+Schema changes are ordered, additive steps (``_MIGRATIONS``) applied by ``PRAGMA user_version``; each
+step is idempotent, so a log written by any earlier version opens and is brought up to date.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import functools
 import json
+import os
+import secrets
 import sqlite3
 import threading
 import time
 import urllib.parse
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +45,12 @@ from typing import Any
 
 from harness.delivery import Attempt, Delivery
 from harness.errors import ConfigError, DeliveryError
+from harness.failure_kind import FailureKind
 
 __all__ = ["DEFAULT_DB_PATH", "MEMORY", "CallState", "DeliveryLog", "StoredCall", "StoredDelivery"]
 
 DEFAULT_DB_PATH = Path(".harness") / "deliveries.db"
 MEMORY = ":memory:"
-SCHEMA_VERSION = 1
 # Bounds the memory a slow disk can make the queue hold; record_attempt waits (back-pressure) beyond it.
 QUEUE_LIMIT = 10_000
 # The longest a record waits for others to share its commit; "recorded" is at most this (plus the write) away.
@@ -43,8 +58,12 @@ COMMIT_INTERVAL = 0.005
 BATCH_LIMIT = 2_000
 # Characters of a body kept by StoredDelivery.to_dict(); the log itself keeps the full request body.
 TEXT_CAP = 64 * 1024
+UNKNOWN_OUTCOME = (
+    "the harness stopped before the answer: the receiver may or may not have received this request"
+    " (harness replay sends it again)"
+)
 
-_SCHEMA = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS calls (
     id TEXT PRIMARY KEY,
     agent_id TEXT,
@@ -80,8 +99,39 @@ CREATE TABLE IF NOT EXISTS attempts (
     failure TEXT,
     error TEXT,
     PRIMARY KEY (delivery_id, number)
-) WITHOUT ROWID;
+) WITHOUT ROWID
 """
+
+
+def _create_tables(connection: sqlite3.Connection) -> None:
+    """Schema 1: calls, deliveries, attempts."""
+    for statement in _TABLES.split(";"):
+        connection.execute(statement)
+
+
+def _add_intents(connection: sqlite3.Connection) -> None:
+    """Schema 2: an attempt row can be an intent (``pending``), written by ``owner`` before the request goes out."""
+    _add_column(connection, "attempts", "pending", "INTEGER NOT NULL DEFAULT 0")
+    _add_column(connection, "attempts", "owner", "TEXT")
+    connection.execute("CREATE INDEX IF NOT EXISTS attempts_pending ON attempts (owner) WHERE pending = 1")
+
+
+def _add_column(connection: sqlite3.Connection, table: str, column: str, declaration: str) -> None:
+    # ALTER TABLE ADD COLUMN is not idempotent by itself: another process may have migrated first.
+    if column not in {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}:
+        connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+# Step N brings a log to schema N (its PRAGMA user_version). Append new steps, never change old ones: a
+# step must be idempotent and only add (tables, columns with defaults, indexes), so older readers still work.
+def _add_call_states(connection: sqlite3.Connection) -> None:
+    """Schema 3: each call's state as the Calls API last showed it, for the web console (see _CONSOLE_SCHEMA)."""
+    for statement in _CONSOLE_SCHEMA.split(";"):
+        connection.execute(statement)
+
+
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_create_tables, _add_intents, _add_call_states)
+SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -106,7 +156,13 @@ _UPSERT_DELIVERY = _Statement(
     " ON CONFLICT (id) DO UPDATE SET ok = excluded.ok, attempts = max(attempts, excluded.attempts)",
     9,
 )
-_INSERT_ATTEMPT = _Statement("INSERT OR REPLACE INTO attempts VALUES {values}", 12)
+_ATTEMPT_COLUMNS = (
+    "delivery_id, number, url, request_headers, started_at, latency, status, response_headers, response_body,"
+    " response_truncated, failure, error, pending, owner"
+)
+# An attempt's outcome replaces its intent (same key); both go through this one statement, so the writer
+# keeps them in the order they were recorded.
+_INSERT_ATTEMPT = _Statement(f"INSERT OR REPLACE INTO attempts ({_ATTEMPT_COLUMNS}) VALUES {{values}}", 14)
 _UPSERT_CALL = _Statement("INSERT OR REPLACE INTO calls VALUES {values}", 5)
 # Rows per multi-row INSERT, largest first. One statement step per chunk, not per row, matters: the
 # sqlite3 module releases the GIL around every step, and each release is a thread switch that the
@@ -214,6 +270,7 @@ def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
         "ok": attempt.ok,
         "failure": attempt.failure,
         "error": attempt.error,
+        "in_flight": attempt.in_flight,
         "response_headers": attempt.response_headers,
         "response_body": _text(attempt.response_body),
         "response_truncated": attempt.response_truncated,
@@ -221,15 +278,17 @@ def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
 
 
 _Row = tuple[_Statement, tuple[Any, ...]]  # (statement, parameters): one write for the writer thread
+_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]  # resolved on its loop once committed
 
 
 class _Writer:
     """The thread that owns all writes: drains the queue, one transaction per batch.
 
     Group commit: once a record arrives, the writer waits up to ``COMMIT_INTERVAL`` for more (less if
-    someone flushes or the batch is full), then writes them all with one ``executemany`` per table and
-    one commit. Few, large transactions keep the writer's share of the GIL and of the disk small.
-    Kept apart from DeliveryLog so a finalizer can stop it without keeping the log alive.
+    someone flushes or the batch is full, not at all when an intent is waited on), then writes them all
+    with one multi-row INSERT per table and chunk, and one commit. Few, large transactions keep the
+    writer's share of the GIL and of the disk small. Kept apart from DeliveryLog so a finalizer can stop
+    it without keeping the log alive.
     """
 
     def __init__(self, connection: sqlite3.Connection, lock: threading.Lock, description: str) -> None:
@@ -238,6 +297,7 @@ class _Writer:
         self.description = description
         self.condition = threading.Condition()
         self.pending: list[_Row] = []
+        self.waiters: list[_Waiter] = []
         self.submitted = 0
         self.committed = 0
         self.flushing = 0
@@ -247,7 +307,7 @@ class _Writer:
         self.thread = threading.Thread(target=self._run, name=f"delivery-log-writer {description}", daemon=True)
         self.thread.start()
 
-    def submit(self, rows: Sequence[_Row]) -> None:
+    def submit(self, rows: Sequence[_Row], waiter: _Waiter | None = None) -> None:
         with self.condition:
             self._raise_failure()
             while len(self.pending) >= QUEUE_LIMIT and self.failure is None:
@@ -257,8 +317,11 @@ class _Writer:
                 raise DeliveryError(f"delivery log {self.description} is closed; open a new DeliveryLog to record")
             self.pending.extend(rows)
             self.submitted += 1
-            # Waking the writer for every record would cost more than the write: only when it sleeps.
-            if self.idle or len(self.pending) >= BATCH_LIMIT:
+            if waiter is not None:
+                self.waiters.append(waiter)
+            # Waking the writer for every record would cost more than the write: only when it sleeps, or
+            # lingers while someone waits.
+            if self.idle or waiter is not None or len(self.pending) >= BATCH_LIMIT:
                 self.condition.notify_all()
 
     def flush(self) -> None:
@@ -283,10 +346,13 @@ class _Writer:
 
     def _raise_failure(self) -> None:
         if self.failure is not None:
-            message = f"delivery log {self.description}: cannot write ({self.failure}); check the disk and the path"
-            raise DeliveryError(message) from self.failure
+            raise self._error() from self.failure
 
-    def _next_batch(self) -> tuple[list[_Row], int] | None:
+    def _error(self) -> DeliveryError:
+        message = f"delivery log {self.description}: cannot write ({self.failure}); check the disk and the path"
+        return DeliveryError(message)
+
+    def _next_batch(self) -> tuple[list[_Row], int, list[_Waiter]] | None:
         """Wait for records, linger briefly for more, and take them all; None once stopped and drained."""
         with self.condition:
             self.idle = True
@@ -296,14 +362,15 @@ class _Writer:
             if not self.pending:
                 return None
             deadline = time.monotonic() + COMMIT_INTERVAL
-            while not (self.stopping or self.flushing or len(self.pending) >= BATCH_LIMIT):
+            while not (self.stopping or self.flushing or self.waiters or len(self.pending) >= BATCH_LIMIT):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self.condition.wait(remaining)
             batch, self.pending = self.pending, []
+            waiters, self.waiters = self.waiters, []
             self.condition.notify_all()  # room in the queue again
-            return batch, self.submitted
+            return batch, self.submitted, waiters
 
     def _insert(self, statement: _Statement, rows: list[tuple[Any, ...]]) -> None:
         start = 0
@@ -315,7 +382,7 @@ class _Writer:
 
     def _run(self) -> None:
         while (taken := self._next_batch()) is not None:
-            batch, done = taken
+            batch, done, waiters = taken
             by_statement: dict[_Statement, list[tuple[Any, ...]]] = {}
             for statement, parameters in batch:  # dicts keep insertion order: calls, deliveries, attempts
                 by_statement.setdefault(statement, []).append(parameters)
@@ -326,11 +393,35 @@ class _Writer:
             except BaseException as exc:  # reported to the recording thread by submit() and flush()
                 with self.condition:
                     self.failure = exc
+                    waiters += self.waiters
+                    self.waiters = []
                     self.condition.notify_all()
+                _wake(waiters, self._error())
                 return
             with self.condition:
                 self.committed = done
                 self.condition.notify_all()
+            _wake(waiters, None)
+
+
+def _wake(waiters: list[_Waiter], error: DeliveryError | None) -> None:
+    """Resolve each waiter's future on its own loop: one call per loop, whatever the number of waiters."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for loop, future in waiters:
+        by_loop.setdefault(loop, []).append(future)
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, futures, error)
+
+
+def _resolve(futures: list[asyncio.Future[None]], error: DeliveryError | None) -> None:
+    for future in futures:
+        if future.done():
+            continue  # cancelled while waiting
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 class DeliveryLog:
@@ -344,6 +435,16 @@ class DeliveryLog:
         self.path: str | Path = MEMORY if str(path) == MEMORY else Path(path)
         self._description = MEMORY if self.path == MEMORY else str(self.path)
         self._connection = _connect(self.path)
+        # Names the intents this log writes, so that a log opened elsewhere can tell whether their writer lives.
+        self._owner = f"{os.getpid()}:{_OWN_START}:{secrets.token_hex(6)}"
+        _LIVE_OWNERS.add(self._owner)
+        try:
+            _settle_orphaned_intents(self._connection)
+        except sqlite3.Error as exc:
+            _LIVE_OWNERS.discard(self._owner)
+            self._connection.close()
+            message = f"delivery log {self._description}: cannot use it ({exc}); pass another --db PATH"
+            raise ConfigError(message) from exc
         self._lock = threading.Lock()
         self._writer = _Writer(self._connection, self._lock, self._description)
         self._closed = False
@@ -352,7 +453,7 @@ class DeliveryLog:
         self._reader_lock = threading.Lock()
         self._reader_finalizer: weakref.finalize[Any, Any] | None = None
         # Commit what is queued even if the owner forgets close(), including at interpreter exit.
-        self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._connection)
+        self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._connection, self._owner)
 
     @classmethod
     def open_existing(cls, path: str | Path) -> DeliveryLog:
@@ -377,9 +478,25 @@ class DeliveryLog:
     # -- writing -----------------------------------------------------------------------------------
 
     def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
-        """Queue one attempt (and its delivery's row) for the writer; returns without touching the disk."""
+        """Queue one attempt's outcome (and its delivery's row) for the writer; returns without touching the disk."""
         self._check_open()
-        created_at = delivery.attempts[0].started_at if delivery.attempts else delivery.created_at
+        self._writer.submit(self._rows(delivery, attempt, intent=False))
+
+    async def record_intent(self, delivery: Delivery, attempt: Attempt) -> None:
+        """Record that ``attempt`` is about to be sent; returns once that is committed (see the module docstring).
+
+        The delivery engine awaits this before writing the request's first byte, then records the outcome
+        with :meth:`record_attempt`, which replaces the intent.
+        """
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[None] = loop.create_future()
+        self._writer.submit(self._rows(delivery, attempt, intent=True), (loop, committed))
+        await committed
+
+    def _rows(self, delivery: Delivery, attempt: Attempt, *, intent: bool) -> list[_Row]:
+        created_at = delivery.attempts[0].started_at if delivery.attempts else attempt.started_at
+        ok = not intent and attempt.ok
         delivery_row = (
             delivery.id,
             delivery.url,
@@ -387,7 +504,7 @@ class DeliveryLog:
             delivery.call_id,
             delivery.body,
             created_at,
-            int(attempt.ok),
+            int(ok),
             attempt.number,
             delivery.replay_of,
         )
@@ -395,17 +512,19 @@ class DeliveryLog:
             delivery.id,
             attempt.number,
             attempt.url,
-            json.dumps(attempt.request_headers),
+            _headers_json(attempt.request_headers),
             attempt.started_at,
             attempt.latency,
             attempt.status,
-            json.dumps(attempt.response_headers),
+            _headers_json(attempt.response_headers),
             attempt.response_body,
             int(attempt.response_truncated),
             attempt.failure,
             attempt.error,
+            int(intent),
+            self._owner if intent else None,
         )
-        self._writer.submit([(_UPSERT_DELIVERY, delivery_row), (_INSERT_ATTEMPT, attempt_row)])
+        return [(_UPSERT_DELIVERY, delivery_row), (_INSERT_ATTEMPT, attempt_row)]
 
     def record_call(self, call_id: str, *, agent_id: str | None, scenario: str | None, events: int) -> None:
         """Queue a call's row: which agent, which scenario, how many events it is planned to send."""
@@ -561,7 +680,8 @@ class DeliveryLog:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for attempt_row in connection.execute(
-                f"SELECT * FROM attempts WHERE delivery_id IN ({marks}) ORDER BY delivery_id, number", chunk
+                f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE delivery_id IN ({marks}) ORDER BY delivery_id, number",
+                chunk,
             ):
                 by_id[attempt_row[0]].attempts.append(_attempt_from_row(attempt_row))
         return deliveries
@@ -588,14 +708,108 @@ def _attempt_from_row(row: Sequence[Any]) -> Attempt:
         response_headers=json.loads(row[7]),
         response_body=bytes(row[8]),
         response_truncated=bool(row[9]),
-        failure=row[10],
+        failure=_failure_kind(row[10]),
         error=row[11],
+        in_flight=bool(row[12]),
     )
 
 
-def _shutdown(writer: _Writer, connection: sqlite3.Connection) -> None:
+def _headers_json(headers: dict[str, str]) -> str:
+    """``json.dumps(headers)``, remembered for small sets: a deliverer sends the same headers every time, and
+    a receiver mostly answers with the same ones (json.dumps costs microseconds per delivery)."""
+    if not headers:
+        return "{}"
+    items = tuple(headers.items())
+    if sum(len(name) + len(value) for name, value in items) > _HEADERS_JSON_CACHED_SIZE:
+        return json.dumps(headers)
+    return _cached_headers_json(items)
+
+
+_HEADERS_JSON_CACHED_SIZE = 1024  # characters: with 256 entries, the cache holds at most about 256 KiB
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_headers_json(items: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(dict(items))
+
+
+def _failure_kind(value: str | None) -> FailureKind | None:
+    if value is None:
+        return None
+    try:
+        return FailureKind(value)
+    except ValueError:  # written by a newer harness that knows more kinds
+        return FailureKind.OTHER
+
+
+def _shutdown(writer: _Writer, connection: sqlite3.Connection, owner: str) -> None:
     writer.stop()
-    connection.close()
+    try:
+        # Attempts still in flight when the log closes will never get their outcome recorded here.
+        with connection:
+            connection.execute(_SETTLE, (UNKNOWN_OUTCOME, owner))
+    except sqlite3.Error:
+        pass  # the writer's own failure, if any, is what close() reports
+    finally:
+        _LIVE_OWNERS.discard(owner)
+        connection.close()
+
+
+# -- intents whose writer is gone ------------------------------------------------------------------------
+
+_SETTLE = (
+    f"UPDATE attempts SET pending = 0, owner = NULL, failure = '{FailureKind.UNKNOWN}', error = ?"
+    " WHERE pending = 1 AND owner = ?"
+)
+_LIVE_OWNERS: set[str] = set()  # the owners of the logs open in this process
+
+
+def _process_start(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot, from /proc), to tell a reused pid apart; "" if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read(4096)  # one line of a few hundred bytes
+    except OSError:
+        return ""
+    fields = text[text.rfind(b")") + 2 :].split()  # after the command name, which may hold spaces
+    return fields[19].decode("ascii", errors="replace") if len(fields) > 19 else ""
+
+
+_OWN_START = _process_start(os.getpid())
+
+
+def _owner_alive(owner: str) -> bool:
+    """Whether the log that wrote intents as ``owner`` (``pid:start:token``) may still record their outcomes."""
+    pid_text, _, rest = owner.partition(":")
+    start, _, _ = rest.partition(":")
+    if not pid_text.isdigit() or int(pid_text) <= 0:
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid() and start == _OWN_START:
+        return owner in _LIVE_OWNERS
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    except OSError:
+        return False
+    return start == "" or _process_start(pid) == start
+
+
+def _settle_orphaned_intents(connection: sqlite3.Connection) -> None:
+    """Mark ``unknown`` the intents whose writer stopped before recording their outcome."""
+    owners = [row[0] for row in connection.execute("SELECT DISTINCT owner FROM attempts WHERE pending = 1")]
+    orphaned = [owner for owner in owners if owner is None or not _owner_alive(owner)]
+    if not orphaned:
+        return
+    with connection:
+        for owner in orphaned:
+            if owner is None:
+                connection.execute(_SETTLE.replace("owner = ?", "owner IS NULL"), (UNKNOWN_OUTCOME,))
+            else:
+                connection.execute(_SETTLE, (UNKNOWN_OUTCOME, owner))
 
 
 def _connect(path: str | Path) -> sqlite3.Connection:
@@ -618,16 +832,7 @@ def _connect(path: str | Path) -> sqlite3.Connection:
         if path != MEMORY:
             connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            message = (
-                f"delivery log {path}: written by a newer harness (schema {version}); upgrade or pass another --db"
-            )
-            raise ConfigError(message)
-        with connection:
-            connection.executescript(_SCHEMA)
-            connection.executescript(_CONSOLE_SCHEMA)
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        _migrate(connection, path)
     except sqlite3.Error as exc:
         connection.close()
         hint = "is it a delivery log, and writable?" if isinstance(exc, sqlite3.DatabaseError) else ""
@@ -636,3 +841,23 @@ def _connect(path: str | Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _migrate(connection: sqlite3.Connection, path: str | Path) -> None:
+    """Bring the log to ``SCHEMA_VERSION``, one step at a time, each in its own transaction."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        message = f"delivery log {path}: written by a newer harness (schema {version}); upgrade or pass another --db"
+        raise ConfigError(message)
+    while version < SCHEMA_VERSION:
+        connection.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file
+        try:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                _MIGRATIONS[version](connection)
+                version += 1
+                connection.execute(f"PRAGMA user_version = {version}")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -18,6 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 EVENT_FIXTURES = sorted((FIXTURES / "events").glob("*.json"))
 SECRET = "whsec_test_0123456789abcdef"
+
+# The suite runs in-process on asyncio's own loop; HARNESS_LOOP=uvloop runs it on uvloop (the command line's
+# default loop). Commands the tests start as subprocesses read the same variable (harness._event_loops).
+if os.environ.get("HARNESS_LOOP") == "uvloop":
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 def load_fixture(name: str) -> dict[str, Any]:

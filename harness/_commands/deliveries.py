@@ -1,4 +1,8 @@
-"""``harness deliveries``: list the delivery log, newest first."""
+"""``harness deliveries``: list the delivery log, newest first.
+
+A delivery whose outcome the log never got (the harness was stopped while it was in flight) reads
+``unknown``; ``harness replay`` sends it again.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from datetime import UTC, datetime
 
 from harness._console import color_enabled, paint
 from harness._logcli import add_db_argument, describe_attempt
+from harness.delivery import FailureKind
 from harness.errors import ConfigError
 from harness.store import DeliveryLog, StoredDelivery
 
@@ -40,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
 def summary_line(delivery: StoredDelivery, *, colored: bool = False) -> str:
     """One delivery: id, time, event type, call, outcome of the last attempt, how many attempts."""
     when = datetime.fromtimestamp(delivery.created_at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
-    outcome = describe_attempt(delivery.attempts[-1]) if delivery.attempts else "no attempt"
-    outcome = paint(outcome, "green" if delivery.ok else "red", enabled=colored)
+    last = delivery.attempts[-1] if delivery.attempts else None
+    outcome = describe_attempt(last) if last is not None else "no attempt"
+    undecided = last is not None and (last.in_flight or last.failure == FailureKind.UNKNOWN)
+    outcome = paint(outcome, "green" if delivery.ok else "yellow" if undecided else "red", enabled=colored)
     replay = f" replay of {delivery.replay_of}" if delivery.replay_of else ""
     tries = f" ({len(delivery.attempts)} attempts)" if len(delivery.attempts) > 1 else ""
     return f"{delivery.id}  {when}  {delivery.event_type or '-'}  {delivery.call_id or '-'}  {outcome}{tries}{replay}"

@@ -13,7 +13,7 @@ from harness.checks.failures import CheckFailure, CheckSkipped
 from harness.checks.probe import ProbeEntry
 from harness.checks.registry import check
 from harness.checks.secret import WRONG
-from harness.delivery import Delivery
+from harness.delivery import Delivery, FailureKind
 from harness.models import Event
 
 CONCURRENT_COPIES = 6
@@ -164,7 +164,7 @@ async def responds_within_budget(ctx: CheckContext) -> None:
     budget = ctx.settings.latency_budget
     stats = _latency_stats(deliveries)
     ctx.evidence.update(budget_s=budget, latency_by_type=stats)
-    slow = [d for d in deliveries if d.last.failure == "timeout" or d.last.latency > budget]
+    slow = [d for d in deliveries if d.last.failure == FailureKind.TIMEOUT or d.last.latency > budget]
     if slow:
         worst = max(slow, key=lambda d: d.last.latency)
         raise CheckFailure(

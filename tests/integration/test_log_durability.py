@@ -21,6 +21,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from harness.delivery import FailureKind
 from harness.serving import AppServer
 from harness.store import DeliveryLog
 from tests.conftest import ROOT, SECRET
@@ -145,10 +146,10 @@ def test_an_unclosed_log_commits_at_exit(tmp_path: Path) -> None:
         assert log.count() == 300
 
 
-def start_serve(receiver_url: str, db: Path) -> subprocess.Popen[str]:
+def start_serve(receiver_url: str, db: Path, *options: str) -> subprocess.Popen[str]:
     """``harness serve`` on a free port; Popen, as the exit status must come from waitpid on this very pid."""
     command = [sys.executable, "-m", "harness", "serve", "--port", "0", "--to", f"{receiver_url}/webhooks"]
-    command += ["--secret", SECRET, "--db", str(db)]
+    command += ["--secret", SECRET, "--db", str(db), *options]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
@@ -189,3 +190,53 @@ async def test_harness_serve_killed_keeps_every_listed_delivery(tmp_path: Path) 
     with DeliveryLog(db) as log:
         stored = {delivery.id for delivery in log.list_deliveries(limit=1_000_000)}
     assert listed <= stored
+
+
+async def test_harness_serve_killed_with_requests_in_flight_leaves_each_one_unknown(tmp_path: Path) -> None:
+    """Every request the receiver saw is in the log after SIGKILL (as an intent), and reads as ``unknown``."""
+    db = tmp_path / "in-flight.db"
+    in_flight = 96
+    seen: list[bytes] = []
+    all_arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_hook(request: web.Request) -> web.Response:
+        seen.append(await request.read())
+        if len(seen) >= in_flight:
+            all_arrived.set()
+        await release.wait()  # never answers while the server lives
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/webhooks", slow_hook)
+    async with AppServer(app) as receiver:
+        process = start_serve(receiver.url, db, "--concurrency", str(in_flight), "--timeout", "120")
+        try:
+            assert process.stdout is not None
+            first_line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=60)
+            match = re.search(r"http://127\.0\.0\.1:\d+", first_line)
+            assert match is not None, first_line
+            async with aiohttp.ClientSession() as session:
+                payload = {"scenario": "burst", "calls": in_flight}
+                async with session.post(f"{match.group(0)}/_harness/calls", json=payload) as answer:
+                    assert answer.status == 201
+            await asyncio.wait_for(all_arrived.wait(), timeout=60)
+            os.kill(process.pid, signal.SIGKILL)
+        finally:
+            process.kill()
+            await asyncio.to_thread(process.communicate, timeout=30)
+            release.set()
+    assert process.returncode == -signal.SIGKILL
+    assert len(seen) == in_flight
+
+    with DeliveryLog(db) as log:
+        stored = {delivery.body: delivery for delivery in log.list_deliveries(limit=1_000_000)}
+    missing = [body for body in seen if body not in stored]
+    assert missing == [], f"{len(missing)} of the {len(seen)} requests the receiver saw are not in the log"
+    outcomes = {(d.ok, len(d.attempts), d.attempts[0].failure, d.attempts[0].in_flight) for d in stored.values()}
+    assert outcomes == {(False, 1, FailureKind.UNKNOWN, False)}
+    assert not await asyncio.to_thread(files_holding, tmp_path, SECRET.encode())
+
+
+def files_holding(folder: Path, secret: bytes) -> list[Path]:
+    """The files in ``folder`` whose bytes contain ``secret``."""
+    return [path for path in folder.iterdir() if secret in path.read_bytes()]

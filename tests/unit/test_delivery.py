@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
+from harness import delivery as delivery_module
 from harness._http1 import HTTPFailure
 from harness.delivery import (
     MASK,
@@ -79,7 +80,10 @@ def test_backoff_schedule_repeats_its_last_step() -> None:
 
 def test_classify_failure_names_the_kind() -> None:
     assert classify_failure(TimeoutError(), 2.5) == (FailureKind.TIMEOUT, "no complete response within 2.5 s")
-    assert classify_failure(HTTPFailure("invalid_http", "bad status line"), 1) == ("invalid_http", "bad status line")
+    assert classify_failure(HTTPFailure(FailureKind.INVALID_HTTP, "bad status line"), 1) == (
+        "invalid_http",
+        "bad status line",
+    )
     assert classify_failure(ConnectionResetError(104, "reset"), 1)[0] == FailureKind.RESET
     assert classify_failure(ConnectionRefusedError(), 1)[0] == FailureKind.REFUSED
     assert classify_failure(ValueError("odd"), 1) == (FailureKind.OTHER, "ValueError: odd")
@@ -220,3 +224,33 @@ async def test_concurrency_is_bounded_by_the_setting() -> None:
 
     assert peak == 3
     assert all(d.ok for d in deliveries)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "error", "masked_headers", "masked_body", "masked_error"),
+    [
+        ({"A": "b"}, b"ok", None, {"A": "b"}, b"ok", None),
+        ({"A": "b"}, b"x whsec_echo_12345 y", None, {"A": "b"}, b"x *** y", None),
+        ({"whsec_echo_12345": "v"}, b"ok", None, {"***": "v"}, b"ok", None),
+        ({"Location": "/?s=whsec%2Fecho_12345"}, b"", None, {"Location": "/?s=***"}, b"", None),
+        ({}, b"", "bad header 'whsec_echo_12345'", {}, b"", "bad header '***'"),
+        ({"A": "whsec_echo_1"}, b"whsec_echo_1", None, {"A": "whsec_echo_1"}, b"whsec_echo_1", None),
+    ],
+    ids=["nothing-echoed", "in-the-body-only", "in-a-header-name", "url-encoded", "in-the-error", "a-prefix-only"],
+)
+def test_echoed_secrets_are_masked_wherever_they_are(
+    headers: dict[str, str],
+    body: bytes,
+    error: str | None,
+    masked_headers: dict[str, str],
+    masked_body: bytes,
+    masked_error: str | None,
+) -> None:
+    secrets = ("whsec_echo_12345", "whsec/echo_12345")
+    attempt = Attempt(number=1, url="http://127.0.0.1:9/", request_headers={}, started_at=0.0)
+    attempt.response_headers, attempt.response_body, attempt.error = dict(headers), body, error
+
+    delivery_module._mask_echoes(attempt, secrets)
+
+    assert attempt.response_headers == masked_headers
+    assert (attempt.response_body, attempt.error) == (masked_body, masked_error)

@@ -1,0 +1,54 @@
+"""Which asyncio event loop the command line runs on: uvloop when installed, unless ``$HARNESS_LOOP`` says.
+
+uvloop (libuv under asyncio's API) delivers more webhooks per second from ``harness send`` and ``harness
+serve`` (see BENCHMARKS.md); ``HARNESS_LOOP=asyncio`` falls back to the standard loop, for comparison or
+when a problem is suspected in one of them. The library itself never picks a loop: code that embeds
+``MockServer`` or ``Deliverer`` runs on the loop it is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from harness.errors import ConfigError
+
+__all__ = ["LOOP_ENV", "chosen_loop", "event_loop_policy"]
+
+LOOP_ENV = "HARNESS_LOOP"
+_CHOICES = ("auto", "asyncio", "uvloop")
+
+
+def chosen_loop() -> str:
+    """``asyncio`` or ``uvloop``: ``$HARNESS_LOOP``, or for ``auto`` (the default) uvloop when it is installed."""
+    wanted = os.environ.get(LOOP_ENV, "auto").strip().lower() or "auto"
+    if wanted not in _CHOICES:
+        raise ConfigError(f"{LOOP_ENV}={wanted!r}: expected one of {', '.join(_CHOICES)}")
+    if wanted == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop  # noqa: F401  (only asks whether it is installed)
+    except ImportError as exc:
+        if wanted == "uvloop":
+            raise ConfigError(f"{LOOP_ENV}=uvloop, but uvloop is not installed: pip install uvloop") from exc
+        return "asyncio"
+    return "uvloop"
+
+
+@contextmanager
+def event_loop_policy() -> Iterator[str]:
+    """Run the block with the chosen loop's policy (``asyncio.run`` then makes that loop); the old one after."""
+    name = chosen_loop()
+    if name == "asyncio":
+        yield name
+        return
+    import uvloop
+
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        yield name
+    finally:
+        asyncio.set_event_loop_policy(previous)

@@ -1,0 +1,287 @@
+"""The write-ahead delivery log: intents committed before sending, outcomes replacing them, intents whose
+writer is gone read as ``unknown``, and schema migrations that bring any older log up to date."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from harness.delivery import Attempt, Deliverer, Delivery, FailureKind, mask_secret, webhook_headers
+from harness.errors import ConfigError, DeliveryError
+from harness.serving import AppServer
+from harness.store import SCHEMA_VERSION, UNKNOWN_OUTCOME, DeliveryLog
+
+SECRET = "whsec_write_ahead_secret"
+
+
+def new_attempt(delivery: Delivery, number: int = 1) -> Attempt:
+    return Attempt(
+        number=number,
+        url=delivery.url,
+        request_headers=mask_secret(webhook_headers(SECRET)),
+        started_at=1_700_000_000.0 + number,
+    )
+
+
+def new_delivery(delivery_id: str = "dlv_w") -> Delivery:
+    return Delivery(id=delivery_id, url="http://127.0.0.1:9/hook", body=b'{"type":"call_turn"}', call_id="ac_w")
+
+
+def pending_rows(path: Path) -> list[tuple[str, int, int, str | None]]:
+    """(delivery id, attempt number, pending, failure) as another connection sees them on disk."""
+    other = sqlite3.connect(path)
+    try:
+        rows = other.execute("SELECT delivery_id, number, pending, failure FROM attempts ORDER BY delivery_id")
+        return [tuple(row) for row in rows]
+    finally:
+        other.close()
+
+
+async def test_an_intent_is_on_disk_when_record_intent_returns(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    with DeliveryLog(path) as log:
+        delivery = new_delivery()
+        await log.record_intent(delivery, new_attempt(delivery))
+
+        # No flush: record_intent returns only once the intent is committed.
+        assert pending_rows(path) == [("dlv_w", 1, 1, None)]
+
+
+async def test_the_outcome_replaces_the_intent(tmp_path: Path) -> None:
+    with DeliveryLog(tmp_path / "log.db") as log:
+        delivery = new_delivery()
+        attempt = new_attempt(delivery)
+        await log.record_intent(delivery, attempt)
+        attempt.status, attempt.latency = 200, 0.01
+        delivery.attempts.append(attempt)
+        log.record_attempt(delivery, attempt)
+
+        stored = log.get_delivery("dlv_w")
+
+    assert stored.ok is True
+    assert [(a.status, a.failure, a.in_flight) for a in stored.attempts] == [(200, None, False)]
+
+
+async def test_an_intent_of_a_live_log_reads_as_in_flight_even_from_another_log(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    with DeliveryLog(path) as writer:
+        delivery = new_delivery()
+        await writer.record_intent(delivery, new_attempt(delivery))
+        in_writer = writer.get_delivery("dlv_w")
+        with DeliveryLog(path) as reader:  # opened while the writer still waits for the answer
+            in_reader = reader.get_delivery("dlv_w")
+
+    for stored in (in_writer, in_reader):
+        assert stored.ok is False
+        assert [(a.status, a.failure, a.in_flight) for a in stored.attempts] == [(None, None, True)]
+    assert in_reader.to_dict()["attempts"][0]["in_flight"] is True
+
+
+async def test_closing_with_an_intent_in_flight_leaves_it_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    log = DeliveryLog(path)
+    delivery = new_delivery()
+    await log.record_intent(delivery, new_attempt(delivery))
+    log.close()
+
+    with DeliveryLog(path) as reopened:
+        stored = reopened.get_delivery("dlv_w")
+
+    [attempt] = stored.attempts
+    assert (attempt.failure, attempt.error, attempt.in_flight, attempt.status) == (
+        FailureKind.UNKNOWN,
+        UNKNOWN_OUTCOME,
+        False,
+        None,
+    )
+    assert stored.ok is False
+    assert stored.to_dict()["attempts"][0]["failure"] == "unknown"
+    assert stored.body == delivery.body  # what replay sends again
+    assert stored.attempts[0].request_headers["X-Webhook-Secret"] == "***"
+
+
+def test_an_intent_whose_process_is_gone_is_unknown_when_the_log_is_opened(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    # A process that records an intent, then dies without a word (os._exit skips every cleanup).
+    script = (
+        "import asyncio, os, sys\n"
+        "from harness.delivery import Attempt, Delivery\n"
+        "from harness.store import DeliveryLog\n"
+        "async def main():\n"
+        "    log = DeliveryLog(sys.argv[1])\n"
+        "    delivery = Delivery(id='dlv_gone', url='http://127.0.0.1:9/', body=b'{}')\n"
+        "    attempt = Attempt(number=1, url=delivery.url, request_headers={}, started_at=1.0)\n"
+        "    await log.record_intent(delivery, attempt)\n"
+        "    os._exit(0)\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=60)
+    assert pending_rows(path) == [("dlv_gone", 1, 1, None)]
+
+    with DeliveryLog(path) as log:
+        [attempt] = log.get_delivery("dlv_gone").attempts
+
+    assert (attempt.failure, attempt.in_flight) == (FailureKind.UNKNOWN, False)
+    assert pending_rows(path) == [("dlv_gone", 1, 0, "unknown")]
+
+
+async def test_many_intents_at_once_are_each_committed(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    with DeliveryLog(path) as log:
+        deliveries = [new_delivery(f"dlv_{index:03}") for index in range(200)]
+        await asyncio.gather(*(log.record_intent(d, new_attempt(d)) for d in deliveries))
+
+        assert len(pending_rows(path)) == 200
+
+
+async def test_an_intent_the_log_cannot_write_raises_instead_of_hanging(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    with DeliveryLog(path) as log:
+        other = sqlite3.connect(path)
+        other.execute("DROP TABLE attempts")  # the writer's next insert fails
+        other.commit()
+        other.close()
+        delivery = new_delivery()
+        with pytest.raises(DeliveryError, match="cannot write"):
+            async with asyncio.timeout(30):
+                await log.record_intent(delivery, new_attempt(delivery))
+        with pytest.raises(DeliveryError, match="cannot write"):
+            log.close()
+
+
+# -- migrations -------------------------------------------------------------------------------------------
+
+SCHEMA_1 = """
+CREATE TABLE calls (id TEXT PRIMARY KEY, agent_id TEXT, scenario TEXT, events INTEGER NOT NULL,
+    created_at REAL NOT NULL);
+CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, url TEXT NOT NULL,
+    event_type TEXT, call_id TEXT, body BLOB NOT NULL, created_at REAL NOT NULL, ok INTEGER NOT NULL,
+    attempts INTEGER NOT NULL, replay_of TEXT);
+CREATE INDEX deliveries_call ON deliveries (call_id, seq);
+CREATE INDEX deliveries_type ON deliveries (event_type, seq);
+CREATE TABLE attempts (delivery_id TEXT NOT NULL, number INTEGER NOT NULL, url TEXT NOT NULL,
+    request_headers TEXT NOT NULL, started_at REAL NOT NULL, latency REAL NOT NULL, status INTEGER,
+    response_headers TEXT NOT NULL, response_body BLOB NOT NULL, response_truncated INTEGER NOT NULL,
+    failure TEXT, error TEXT, PRIMARY KEY (delivery_id, number)) WITHOUT ROWID;
+INSERT INTO deliveries (id, url, event_type, call_id, body, created_at, ok, attempts)
+    VALUES ('dlv_old', 'http://127.0.0.1:9/hook', 'call_started', 'ac_old', X'7B7D', 1.0, 0, 1);
+INSERT INTO attempts VALUES ('dlv_old', 1, 'http://127.0.0.1:9/hook', '{"X-Webhook-Secret": "***"}', 1.0, 0.5,
+    NULL, '{}', X'', 0, 'timeout', 'no complete response within 10 s');
+PRAGMA user_version = 1;
+"""
+
+
+def schema_1_log(path: Path) -> None:
+    """A delivery log exactly as the first schema wrote it, with one timed-out delivery."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(SCHEMA_1)
+    finally:
+        connection.close()
+
+
+async def test_a_schema_1_log_opens_and_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    schema_1_log(path)
+
+    with DeliveryLog(path) as log:
+        old = log.get_delivery("dlv_old")
+        delivery = new_delivery()
+        await log.record_intent(delivery, new_attempt(delivery))
+
+    assert (old.event_type, old.ok, old.body) == ("call_started", False, b"{}")
+    assert [(a.failure, a.error, a.in_flight) for a in old.attempts] == [
+        (FailureKind.TIMEOUT, "no complete response within 10 s", False)
+    ]
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(attempts)")]
+        assert columns[-2:] == ["pending", "owner"]
+    finally:
+        connection.close()
+
+
+def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    schema_1_log(path)
+    DeliveryLog(path).close()
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA user_version = 1")  # as if a second process had migrated at the same time
+        connection.commit()
+    finally:
+        connection.close()
+
+    with DeliveryLog(path) as log:
+        assert log.count() == 1
+
+
+def test_a_log_from_a_newer_harness_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.close()
+
+    with pytest.raises(ConfigError, match=rf"written by a newer harness \(schema {SCHEMA_VERSION + 1}\)"):
+        DeliveryLog(path)
+
+
+async def test_the_deliverer_commits_the_intent_before_the_request_arrives(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    seen_on_arrival: list[list[tuple[str, int, str, str | None]]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        other = sqlite3.connect(path)  # what is on disk the moment the request has arrived
+        try:
+            query = "SELECT delivery_id, pending, request_headers, failure FROM attempts"
+            seen_on_arrival.append([tuple(row) for row in other.execute(query)])
+        finally:
+            other.close()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    async with AppServer(app) as server:
+        with DeliveryLog(path) as log:
+            async with Deliverer(server.url + "/hook", SECRET, recorder=log) as deliverer:
+                delivery = await deliverer.deliver(b'{"type":"call_started"}', delivery_id="dlv_ahead")
+            stored = log.get_delivery("dlv_ahead")
+
+    [[(delivery_id, pending, headers, failure)]] = seen_on_arrival
+    assert (delivery_id, pending, failure) == ("dlv_ahead", 1, None)
+    assert json.loads(headers) == {"Content-Type": "application/json", "X-Webhook-Secret": "***"}
+    assert delivery.ok
+    assert [(a.status, a.in_flight) for a in stored.attempts] == [(200, False)]
+    assert not await asyncio.to_thread(lambda: [f for f in tmp_path.iterdir() if SECRET.encode() in f.read_bytes()])
+
+
+async def test_a_cancelled_attempt_replaces_its_intent(tmp_path: Path) -> None:
+    arrived = asyncio.Event()
+
+    async def hook(request: web.Request) -> web.Response:
+        arrived.set()
+        await asyncio.Event().wait()  # never answers
+        raise AssertionError("unreachable")
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    async with AppServer(app) as server:
+        with DeliveryLog(tmp_path / "log.db") as log:
+            async with Deliverer(server.url + "/hook", SECRET, recorder=log) as deliverer:
+                task = asyncio.create_task(deliverer.deliver(b"{}", delivery_id="dlv_stopped"))
+                await arrived.wait()
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            [attempt] = log.get_delivery("dlv_stopped").attempts
+
+    assert (attempt.failure, attempt.in_flight) == (FailureKind.CANCELLED, False)
