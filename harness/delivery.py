@@ -21,7 +21,7 @@ from typing import Protocol
 from harness._bounds import require_count, require_seconds
 from harness._http1 import ConnectionPool, HTTPFailure, Target, custom_tls_context
 from harness._redact import MASK, MIN_SEARCHED_LENGTH, mask_bytes, mask_text, mask_url, secret_forms
-from harness.failure_kind import FailureKind
+from harness.failure_kind import FailureKind, Source
 from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Delivery",
     "DeliverySettings",
     "FailureKind",
+    "Source",
     "WriteAheadRecorder",
     "mask_secret",
     "webhook_headers",
@@ -121,6 +122,7 @@ class Delivery:
     attempts: list[Attempt] = field(default_factory=list)
     replay_of: str | None = None
     created_at: float = field(default_factory=time.time)
+    source: Source = Source.PLAYED
 
     @property
     def ok(self) -> bool:
@@ -239,12 +241,14 @@ class Deliverer:
         event_type: str | None = None,
         call_id: str | None = None,
         replay_of: str | None = None,
+        source: Source = Source.PLAYED,
     ) -> Delivery:
         """Send one event (a model, or exact bytes) and return the delivery with all its attempts.
 
         ``headers`` replaces the standard headers entirely (checks use it to send a wrong, missing or
         differently cased secret); ``url`` overrides the target for this delivery only; ``replay_of``
-        names the logged delivery this one re-sends.
+        names the logged delivery this one re-sends; ``source`` says where it came from (harness listen
+        forwards captured requests).
 
         Never raises for anything the receiver does: each failure is a recorded attempt. If the task is
         cancelled mid-attempt, that attempt is recorded as ``cancelled`` before the cancellation goes on.
@@ -265,6 +269,7 @@ class Deliverer:
             event_type=event_type,
             call_id=call_id,
             replay_of=replay_of,
+            source=source,
         )
         for number in range(1, self.settings.retries + 2):
             if number > 1:
@@ -275,6 +280,39 @@ class Deliverer:
                 self.recorder.record_attempt(delivery, attempt)
             if not self._should_retry(attempt):
                 break
+        return delivery
+
+    def record_not_forwarded(
+        self,
+        body: bytes,
+        *,
+        headers: Mapping[str, str],
+        reason: str,
+        event_type: str | None = None,
+        call_id: str | None = None,
+        source: Source = Source.CAPTURED_UNVERIFIED,
+    ) -> Delivery:
+        """Log a request that was received but deliberately not sent on (harness listen's refusals)."""
+        secrets = self._secrets_in(headers)
+        delivery = Delivery(
+            id=new_delivery_id(),
+            url=_masked_url(self.url, secrets),
+            body=body,
+            event_type=event_type,
+            call_id=call_id,
+            source=source,
+        )
+        attempt = Attempt(
+            number=1,
+            url=delivery.url,
+            request_headers=mask_secret(headers),
+            started_at=time.time(),
+            failure=FailureKind.NOT_FORWARDED,
+            error=reason,
+        )
+        delivery.attempts.append(attempt)
+        if self.recorder is not None:
+            self.recorder.record_attempt(delivery, attempt)
         return delivery
 
     async def deliver_all(self, events: Sequence[BaseEvent | bytes]) -> list[Delivery]:

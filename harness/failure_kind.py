@@ -1,4 +1,5 @@
-"""Why a delivery attempt failed: one closed set shared by the HTTP client, the engine, the log and the reports.
+"""Why a delivery attempt failed, and where a delivery came from: closed sets shared by the HTTP client, the
+engine, the log, the reports and the console.
 
 It imports nothing from the rest of the harness, so any module (and a user's own code) can use it alone.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["FailureKind"]
+__all__ = ["FailureKind", "Source"]
 
 
 class FailureKind(StrEnum):
@@ -32,3 +33,16 @@ class FailureKind(StrEnum):
     # The log holds the attempt's intent but no outcome: the harness stopped (was killed) before the answer,
     # so the receiver may or may not have got the request.
     UNKNOWN = "unknown"
+    # harness listen refused a captured request (its X-Webhook-Secret did not match) and did not forward it.
+    NOT_FORWARDED = "not_forwarded"
+
+
+class Source(StrEnum):
+    """Where a logged delivery came from."""
+
+    # Sent by the harness: the mock server, harness send, replays, the contract checks.
+    PLAYED = "played"
+    # Received by harness listen from the real platform, and forwarded to the local receiver.
+    CAPTURED = "captured"
+    # Received by harness listen with an X-Webhook-Secret that did not match: refused, or forwarded anyway.
+    CAPTURED_UNVERIFIED = "captured_unverified"

@@ -45,7 +45,7 @@ from typing import Any
 
 from harness.delivery import Attempt, Delivery
 from harness.errors import ConfigError, DeliveryError
-from harness.failure_kind import FailureKind
+from harness.failure_kind import FailureKind, Source
 
 __all__ = ["DEFAULT_DB_PATH", "MEMORY", "CallState", "DeliveryLog", "StoredCall", "StoredDelivery"]
 
@@ -124,13 +124,24 @@ def _add_column(connection: sqlite3.Connection, table: str, column: str, declara
 
 # Step N brings a log to schema N (its PRAGMA user_version). Append new steps, never change old ones: a
 # step must be idempotent and only add (tables, columns with defaults, indexes), so older readers still work.
+def _add_sources(connection: sqlite3.Connection) -> None:
+    """Schema 4: where each delivery came from (played by the harness, or captured by harness listen)."""
+    _add_column(connection, "deliveries", "source", f"TEXT NOT NULL DEFAULT '{Source.PLAYED}'")
+    connection.execute("CREATE INDEX IF NOT EXISTS deliveries_source ON deliveries (source, seq)")
+
+
 def _add_call_states(connection: sqlite3.Connection) -> None:
     """Schema 3: each call's state as the Calls API last showed it, for the web console (see _CONSOLE_SCHEMA)."""
     for statement in _CONSOLE_SCHEMA.split(";"):
         connection.execute(statement)
 
 
-_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_create_tables, _add_intents, _add_call_states)
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _create_tables,
+    _add_intents,
+    _add_call_states,
+    _add_sources,
+)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
@@ -152,9 +163,9 @@ def _multi_row_sql(template: str, width: int, rows: int) -> str:
 
 
 _UPSERT_DELIVERY = _Statement(
-    "INSERT INTO deliveries (id, url, event_type, call_id, body, created_at, ok, attempts, replay_of) VALUES {values}"
-    " ON CONFLICT (id) DO UPDATE SET ok = excluded.ok, attempts = max(attempts, excluded.attempts)",
-    9,
+    "INSERT INTO deliveries (id, url, event_type, call_id, body, created_at, ok, attempts, replay_of, source)"
+    " VALUES {values} ON CONFLICT (id) DO UPDATE SET ok = excluded.ok, attempts = max(attempts, excluded.attempts)",
+    10,
 )
 _ATTEMPT_COLUMNS = (
     "delivery_id, number, url, request_headers, started_at, latency, status, response_headers, response_body,"
@@ -168,7 +179,7 @@ _UPSERT_CALL = _Statement("INSERT OR REPLACE INTO calls VALUES {values}", 5)
 # sqlite3 module releases the GIL around every step, and each release is a thread switch that the
 # event loop sending the deliveries pays for. A few fixed sizes keep the statement cache small.
 _CHUNKS = (64, 16, 4, 1)
-_DELIVERY_COLUMNS = "id, url, event_type, call_id, body, created_at, ok, replay_of"
+_DELIVERY_COLUMNS = "id, url, event_type, call_id, body, created_at, ok, replay_of, source"
 
 # Added for the web console, additively: a log written by an older harness gains them when opened, and an
 # older harness ignores them. ``call_states`` holds each call's state as the Calls API last showed it, so
@@ -209,6 +220,7 @@ class StoredDelivery:
     ok: bool
     replay_of: str | None
     attempts: list[Attempt] = field(default_factory=list)
+    source: Source = Source.PLAYED
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view: bodies as text (capped at ``TEXT_CAP`` characters), times as epoch seconds."""
@@ -220,6 +232,7 @@ class StoredDelivery:
             "created_at": self.created_at,
             "ok": self.ok,
             "replay_of": self.replay_of,
+            "source": self.source,
             "body": _text(self.body),
             "attempts": [_attempt_dict(attempt) for attempt in self.attempts],
         }
@@ -507,6 +520,7 @@ class DeliveryLog:
             int(ok),
             attempt.number,
             delivery.replay_of,
+            delivery.source,
         )
         attempt_row = (
             delivery.id,
@@ -581,6 +595,7 @@ class DeliveryLog:
         call_id: str | None = None,
         event_type: str | None = None,
         ok: bool | None = None,
+        source: Source | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[StoredDelivery]:
@@ -588,7 +603,7 @@ class DeliveryLog:
         _check_page(limit, offset)
         conditions: list[str] = []
         parameters: list[Any] = []
-        for column, value in (("call_id", call_id), ("event_type", event_type)):
+        for column, value in (("call_id", call_id), ("event_type", event_type), ("source", source)):
             if value is not None:
                 conditions.append(f"{column} = ?")
                 parameters.append(value)
@@ -670,6 +685,7 @@ class DeliveryLog:
                 created_at=row[5],
                 ok=bool(row[6]),
                 replay_of=row[7],
+                source=_source(row[8]),
             )
             for row in rows
         ]
@@ -689,6 +705,14 @@ class DeliveryLog:
     def _check_open(self) -> None:
         if self._closed:
             raise DeliveryError(f"delivery log {self._description} is closed; open a new DeliveryLog to use it")
+
+
+def _source(value: str | None) -> Source:
+    # A value a newer harness wrote reads as played rather than failing the whole read.
+    try:
+        return Source(value or Source.PLAYED)
+    except ValueError:
+        return Source.PLAYED
 
 
 def _check_page(limit: int, offset: int) -> None:

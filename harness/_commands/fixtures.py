@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from harness._fixture_files import fixture_name, prepare_folder
 from harness.errors import ConfigError
 from harness.generate import DOMAINS, LOCALES, OUTCOMES, simulate_calls
 from harness.models import Event
@@ -16,8 +16,6 @@ from harness.models import Event
 HELP = "write simulated calls as JSON fixture files (one per event, or JSON Lines)"
 
 JSONL_NAME = "events.jsonl"
-# Files this command writes in json format: <call>-<call id>-<event>-<type>.json
-FIXTURE_NAME = re.compile(r"^\d{4,}-[^-]+-\d{2,}-[a-z_]+\.json$")
 # Without a terminal, a progress line is printed every this many calls.
 PROGRESS_EVERY = 1000
 
@@ -68,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     target = out / JSONL_NAME if args.format == "jsonl" else out
-    _prepare(out, args.format, force=args.force)
+    prepare_folder(out, [JSONL_NAME] if args.format == "jsonl" else [], force=args.force)
     calls = simulate_calls(
         seed=args.seed,
         count=args.calls,
@@ -99,31 +97,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare(out: Path, fmt: str, *, force: bool) -> None:
-    """Create ``out``; refuse to overwrite earlier fixtures unless ``force``, then clear them."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a directory; pass a directory path")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        existing = [out / JSONL_NAME] if (out / JSONL_NAME).exists() else []
-        if fmt == "json":
-            existing = sorted(path for path in out.iterdir() if FIXTURE_NAME.match(path.name))
-        if existing and not force:
-            raise ConfigError(
-                f"--out {out}: already holds {len(existing)} fixture file(s) (e.g. {existing[0].name}); "
-                "pass --force to overwrite them or choose another directory"
-            )
-        # Stale files from a larger earlier run would otherwise mix with the new calls.
-        for path in existing:
-            path.unlink()
-    except OSError as exc:
-        raise ConfigError(f"--out {out}: cannot use it ({exc.strerror or exc}); choose a writable directory") from exc
-
-
 def _write_call(out: Path, index: int, width: int, events: list[Event]) -> None:
-    event_width = max(2, len(str(len(events) - 1)))
     for position, event in enumerate(events):
-        name = f"{index:0{width}d}-{event.call_id}-{position:0{event_width}d}-{event.type}.json"
+        name = fixture_name(index, width, event.call_id, position, len(events), event.type)
         (out / name).write_bytes(event.to_json() + b"\n")
 
 

@@ -22,6 +22,7 @@ def test_the_kinds_and_their_values() -> None:
         "cancelled",
         "other",
         "unknown",
+        "not_forwarded",
     ]
     stored: str = "timeout"  # as a plain string from a log or a JSON report
     assert stored == FailureKind.TIMEOUT

@@ -15,6 +15,7 @@ import jinja2
 from aiohttp import web
 
 from harness._redact import mask_text, mask_url
+from harness.failure_kind import Source
 from harness.models import Timestamp
 
 __all__ = ["JSON_DISPLAY_LIMIT", "STATIC", "TEMPLATES", "mask_secrets", "pretty_json", "setup_templates", "shown_url"]
@@ -47,6 +48,7 @@ def setup_templates(app: web.Application, secrets: Callable[[], Iterable[str]]) 
         masked=lambda text: mask_secrets(str(text), secrets()),
         query=lambda params: urlencode(params),
     )
+    env.globals["CAPTURED"] = Source.CAPTURED  # the scenario name of calls harness listen captured
     return env
 
 

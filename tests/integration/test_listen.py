@@ -1,0 +1,275 @@
+"""harness listen and harness export: a simulated platform posts real-looking calls through the listener to a
+real receiver; what arrives, what is answered, what is recorded, replayed and exported."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from markupsafe import escape
+
+from harness.delivery import FailureKind, Source
+from harness.generate import simulate_call
+from harness.listen import Listener
+from harness.models import parse_event
+from harness.scenarios import load_scenario
+from harness.server import MockServer, ServerConfig
+from harness.serving import AppServer
+from harness.store import DeliveryLog
+
+SECRET = "whsec_listen_0123456789abcdef"
+PLATFORM_HEADERS = {"User-Agent": "Cartesia-Webhooks/1.0", "X-Cartesia-Trace": "t-42"}
+
+
+@dataclass
+class Receiver:
+    """A receiver that keeps every request's headers and bytes, and answers ``status``."""
+
+    status: int = 200
+    got: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    server: AppServer | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.got.append((dict(request.headers), await request.read()))
+        headers = {"Location": "http://127.0.0.1:9/elsewhere"} if 300 <= self.status < 400 else {}
+        return web.json_response({"seen": len(self.got)}, status=self.status, headers=headers)
+
+    async def start(self, port: int = 0) -> str:
+        app = web.Application()
+        app.router.add_post("/webhooks", self.handle)
+        self.server = await AppServer(app, port=port).start()
+        return self.server.url + "/webhooks"
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        await self.server.close()
+
+
+@asynccontextmanager
+async def listening(forward_to: str, log: DeliveryLog, **options: Any) -> AsyncIterator[Listener]:
+    async with Listener(forward_to, log=log, **options) as listener:
+        yield listener
+
+
+async def platform_post(url: str, body: bytes, *, secret: str = SECRET) -> tuple[int, bytes]:
+    """What Cartesia would send: the exact bytes, its headers, the secret."""
+    headers = {"Content-Type": "application/json", "X-Webhook-Secret": secret, **PLATFORM_HEADERS}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, data=body, headers=headers, allow_redirects=False) as response,
+    ):
+        return response.status, await response.read()
+
+
+def calls(*seeds: int) -> list[list[bytes]]:
+    return [[event.to_json() for event in simulate_call(seed=seed, outcome="completed", turns=4)] for seed in seeds]
+
+
+async def test_bytes_and_headers_arrive_unchanged_and_statuses_relay(tmp_path: Path) -> None:
+    receiver = Receiver()
+    with DeliveryLog(tmp_path / "log.db") as log:
+        async with listening(await receiver.start(), log, secret=SECRET) as listener:
+            [call] = calls(1)
+            for body in call:
+                assert (await platform_post(listener.url + "/hook", body))[0] == 200
+            for status in (202, 500, 302):
+                receiver.status = status
+                assert (await platform_post(listener.url + "/hook", call[0]))[0] == status
+        await receiver.stop()
+        logged = list(reversed(log.list_deliveries(source=Source.CAPTURED, limit=100)))
+    assert [body for _, body in receiver.got[: len(call)]] == call
+    for headers, _ in receiver.got:
+        assert headers["X-Webhook-Secret"] == SECRET
+        assert headers["Content-Type"] == "application/json"
+        assert {name: headers[name] for name in PLATFORM_HEADERS} == PLATFORM_HEADERS
+    assert [d.body for d in logged[: len(call)]] == call
+    assert [d.event_type for d in logged[: len(call)]] == [json.loads(b)["type"] for b in call]
+    assert all(d.attempts[0].request_headers["X-Webhook-Secret"] == "***" for d in logged)
+    assert [d.attempts[-1].status for d in logged[len(call) :]] == [202, 500, 302]
+
+
+async def test_a_wrong_secret_is_refused_and_not_forwarded_unless_asked(tmp_path: Path) -> None:
+    receiver = Receiver()
+    url = await receiver.start()
+    [call] = calls(2)
+    with DeliveryLog(tmp_path / "log.db") as log:
+        async with listening(url, log, secret=SECRET) as listener:
+            status, _ = await platform_post(listener.url, call[0], secret="whsec_wrong_0123456789")
+        assert status == 401
+        assert receiver.got == []
+        async with listening(url, log, secret=SECRET, forward_unverified=True) as listener:
+            status, _ = await platform_post(listener.url, call[0], secret="whsec_wrong_0123456789")
+        assert status == 200
+        assert [body for _, body in receiver.got] == [call[0]]
+        refused, forwarded = reversed(log.list_deliveries(source=Source.CAPTURED_UNVERIFIED))
+    await receiver.stop()
+    assert refused.attempts[0].failure == FailureKind.NOT_FORWARDED
+    assert forwarded.ok
+    assert "whsec_wrong" not in json.dumps([refused.to_dict(), forwarded.to_dict()])
+
+
+async def test_a_stopped_receiver_gives_502_and_a_record_that_replays_once_it_is_back(tmp_path: Path) -> None:
+    receiver = Receiver()
+    url = await receiver.start()
+    port = int(url.split(":")[2].split("/")[0])
+    await receiver.stop()
+    db = tmp_path / "log.db"
+    [call] = calls(3)
+    with DeliveryLog(db) as log:
+        async with listening(url, log, secret=SECRET) as listener:
+            status, body = await platform_post(listener.url, call[0])
+        assert status == 502
+        assert json.loads(body)["failure"] == FailureKind.REFUSED
+        [kept] = log.list_deliveries()
+    assert kept.body == call[0]
+    again = Receiver()
+    await again.start(port=port)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "harness", "replay", kept.id, "--db", str(db), "--secret", SECRET,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    await again.stop()
+    assert process.returncode == 0, err.decode()
+    assert [(headers["X-Webhook-Secret"], body) for headers, body in again.got] == [(SECRET, call[0])]
+    assert f"replay of {kept.id}" in out.decode()
+
+
+async def capture(tmp_path: Path, bodies: list[list[bytes]]) -> Path:
+    """A log holding ``bodies`` (calls of events) as harness listen captured them from the platform."""
+    receiver = Receiver()
+    db = tmp_path / "captured.db"
+    with DeliveryLog(db) as log:
+        async with listening(await receiver.start(), log, secret=SECRET) as listener:
+            for call in bodies:
+                for body in call:
+                    assert (await platform_post(listener.url, body))[0] == 200
+    await receiver.stop()
+    return db
+
+
+async def harness(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "harness", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def exported_files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+async def test_export_writes_fixtures_that_parse_and_a_scenario_that_replays_the_calls(tmp_path: Path) -> None:
+    bodies = calls(4, 5)
+    db = await capture(tmp_path, bodies)
+    out = tmp_path / "export"
+    code, stdout, stderr = await harness("export", "--db", str(db), "--out", str(out))
+    assert code == 0, stderr
+    files = exported_files(out)
+    fixtures = [content for name, content in files.items() if name.endswith(".json")]
+    assert [content.rstrip(b"\n") for content in fixtures] == [body for call in bodies for body in call]
+    for content in fixtures:
+        parse_event(content)
+    plan = load_scenario(out / "captured.toml").plan()
+    assert [[d.body for d in call.deliveries] for call in plan.calls] == bodies
+    assert f"wrote {sum(len(call) for call in bodies)} events of 2 calls" in stdout
+
+
+async def test_a_scrubbed_export_holds_none_of_the_personal_data(tmp_path: Path) -> None:
+    domain = "appointment_scheduling"  # callers give names, phone numbers and dates here
+    events = [simulate_call(seed=seed, outcome="completed", turns=6, domain=domain) for seed in (6, 7)]
+    bodies = [[event.to_json() for event in call] for call in events]
+    personal: set[str] = set()
+    for call in events:
+        for event in call:
+            wire = event.to_wire()
+            params = (wire.get("call") or {}).get("telephony_params") or {}
+            personal |= {value for key, value in params.items() if key in ("to", "from") and value}
+            turn = wire.get("turn") or {}
+            if turn.get("role") in ("user", "assistant") and len(turn.get("text", "")) > 12:
+                personal.add(turn["text"])
+    assert len(personal) > 10
+    db = await capture(tmp_path, bodies)
+    out = tmp_path / "export"
+    code, _, stderr = await harness("export", "--db", str(db), "--out", str(out), "--scrub")
+    assert code == 0, stderr
+    text = b"".join(exported_files(out).values()).decode()
+    assert [value for value in personal if value in text] == []
+    plan = load_scenario(out / "captured.toml").plan()
+    assert [[d.event_type for d in call.deliveries] for call in plan.calls] == [[e.type for e in c] for c in events]
+
+
+async def test_export_names_what_real_traffic_has_that_the_harness_does_not_know(tmp_path: Path) -> None:
+    [call] = calls(8)
+    end = json.loads(call[-2])
+    end["call"]["foo"] = {"new": True}
+    end["call"]["end_reason"] = "bar"
+    db = await capture(tmp_path, [[*call[:-2], json.dumps(end).encode(), call[-1]]])
+    code, _, stderr = await harness("export", "--db", str(db), "--out", str(tmp_path / "x"))
+    assert code == 0
+    assert "seen in real traffic, unknown to the harness: call.end_reason=bar, call.foo" in stderr
+
+
+async def test_captured_calls_appear_in_the_console_marked_captured(tmp_path: Path) -> None:
+    [call] = calls(9)
+    db = await capture(tmp_path, [call])
+    call_id = json.loads(call[0])["call_id"]
+    async with MockServer(ServerConfig(port=0, db_path=db)) as server, aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/") as response:
+            listing = await response.text()
+        async with http.get(f"{server.url}/calls/{call_id}") as response:
+            page = await response.text()
+    assert call_id in listing
+    assert 'class="badge captured"' in listing
+    assert "completed" in page
+    texts = [json.loads(body).get("turn", {}).get("text") or "" for body in call]
+    assert [text for text in texts if text and str(escape(text)) not in page] == []
+
+
+async def test_the_command_prints_ndjson_and_stops_on_sigterm(tmp_path: Path) -> None:
+    receiver = Receiver()
+    url = await receiver.start()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "harness", "listen", "--port", "0", "--forward-to", url, "--secret", SECRET,
+        "--db", str(tmp_path / "log.db"), "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    banner = (await asyncio.wait_for(process.stderr.readline(), timeout=60)).decode()
+    listen_url = banner.split()[2].rstrip(",")
+    [call] = calls(10)
+    await platform_post(listen_url, call[0])
+    await platform_post(listen_url, call[1], secret="whsec_wrong_0123456789")
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=10)
+    await receiver.stop()
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert process.returncode == 0, err.decode()
+    assert [(line["event_type"], line["answered"], line["forwarded"]) for line in lines] == [
+        ("call_started", 200, True),
+        ("call_turn", 401, False),
+    ]
+    assert SECRET not in out.decode() + err.decode()
+
+
+@pytest.mark.parametrize("secret", [None, SECRET])
+async def test_listening_beyond_loopback_needs_a_secret(secret: str | None) -> None:
+    extra = ["--secret", secret] if secret else []
+    code, _, stderr = await harness("listen", "--host", "192.0.2.1", "--forward-to", "http://127.0.0.1:9/x", *extra)
+    assert code == 2
+    if secret is None:
+        assert "pass --secret S" in stderr
+    else:  # it got past the rule, and failed to bind an address this machine does not have
+        assert "cannot listen" in stderr
