@@ -343,12 +343,14 @@ class Deliverer:
         record_intent: Callable[[Delivery, Attempt], Awaitable[None]] | None = getattr(
             self.recorder, "record_intent", None
         )
-        async with self._slots:
-            started = time.perf_counter()
-            try:
-                if record_intent is not None:
-                    await record_intent(delivery, attempt)
-                    started = time.perf_counter()
+        started = time.perf_counter()
+        try:
+            if record_intent is not None:
+                # Committed before a slot is taken: the slots bound requests in flight, and a request waiting
+                # for the disk is not in flight yet (holding a slot there starved the receiver of requests).
+                await record_intent(delivery, attempt)
+            async with self._slots:
+                started = time.perf_counter()
                 try:
                     # One deadline for connecting, sending and reading the whole (capped) response.
                     async with asyncio.timeout(self.settings.timeout):
@@ -361,19 +363,19 @@ class Deliverer:
                     attempt.response_truncated = response.truncated
                 except Exception as exc:  # every failure becomes a recorded attempt, never an escape
                     attempt.failure, attempt.error = classify_failure(exc, self.settings.timeout)
-            except asyncio.CancelledError:
-                # Stopping the sender must not lose the in-flight attempt: log it, then let the cancel go on.
-                attempt.status = None
-                attempt.failure, attempt.error = (
-                    FailureKind.CANCELLED,
-                    "the sender stopped before the receiver answered",
-                )
                 attempt.latency = time.perf_counter() - started
-                delivery.attempts.append(attempt)
-                if self.recorder is not None:
-                    self.recorder.record_attempt(delivery, attempt)
-                raise
+        except asyncio.CancelledError:
+            # Stopping the sender must not lose the in-flight attempt: log it, then let the cancel go on.
+            attempt.status = None
+            attempt.failure, attempt.error = (
+                FailureKind.CANCELLED,
+                "the sender stopped before the receiver answered",
+            )
             attempt.latency = time.perf_counter() - started
+            delivery.attempts.append(attempt)
+            if self.recorder is not None:
+                self.recorder.record_attempt(delivery, attempt)
+            raise
         if attempt.failure is None and attempt.status is not None and not 200 <= attempt.status < 300:
             is_redirect = 300 <= attempt.status < 400
             attempt.failure = FailureKind.REDIRECT if is_redirect else FailureKind.STATUS
