@@ -126,8 +126,8 @@ def _add_column(connection: sqlite3.Connection, table: str, column: str, declara
 # step must be idempotent and only add (tables, columns with defaults, indexes), so older readers still work.
 def _add_sources(connection: sqlite3.Connection) -> None:
     """Schema 4: where each delivery came from (played by the harness, or captured by harness listen)."""
+    # No index: only harness export filters on it, and an index would cost every delivery a write.
     _add_column(connection, "deliveries", "source", f"TEXT NOT NULL DEFAULT '{Source.PLAYED}'")
-    connection.execute("CREATE INDEX IF NOT EXISTS deliveries_source ON deliveries (source, seq)")
 
 
 def _add_call_states(connection: sqlite3.Connection) -> None:
