@@ -8,9 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.checks import payloads
-from harness.checks.context import CheckContext, describe_event, is_2xx, outcome
-from harness.checks.failures import CheckFailure, CheckWarning
+from harness.checks.context import CheckContext
 from harness.checks.registry import check
+from harness.checks.violations import (
+    EndReasonRejected,
+    LegacyFormatRefused,
+    MalformedJsonMishandled,
+    UnknownEventTypeRejected,
+)
 from harness.delivery import Delivery
 from harness.errors import HarnessError
 from harness.generate import COMPLETED_END_REASONS
@@ -51,13 +56,8 @@ async def handles_legacy_2025_format(ctx: CheckContext) -> None:
     ended = payloads.call_wire(ctx.call(label="2025"))[-2]
     request_id = "MZ" + hashlib.sha256(str(ended.get("call_id")).encode()).hexdigest()[:32]
     delivery = await ctx.send(payloads.legacy_2025(ended, request_id))
-    if not is_2xx(delivery):
-        raise CheckWarning(
-            "does not accept the 2025 payload format",
-            f"{outcome(delivery)} to a 2025-format call_completed (no call object, transcript in body, request_id "
-            "instead of call_id); the platform no longer sends it, so this only matters for old agents",
-            deliveries=[delivery],
-        )
+    if not delivery.ok:
+        raise LegacyFormatRefused(delivery)
 
 
 @check(area="handling")
@@ -69,14 +69,9 @@ async def tolerates_unknown_event_type(ctx: CheckContext) -> None:
         {"type": kind, **envelope, **detail} for kind, detail in UNKNOWN_EVENT_TYPES.items()
     ]
     deliveries = await ctx.send_in_order([events[0], *unknown, *events[1:]])
-    bad = [d for d in deliveries if d.event_type in UNKNOWN_EVENT_TYPES and not is_2xx(d)]
+    bad = [d for d in deliveries if d.event_type in UNKNOWN_EVENT_TYPES and not d.ok]
     if bad:
-        raise CheckFailure(
-            "rejected an unknown event type",
-            f"{outcome(bad[0])} to {describe_event(bad[0])}: Cartesia says to ignore event types you do not handle "
-            "and may add more; answer 2xx and do nothing",
-            deliveries=bad,
-        )
+        raise UnknownEventTypeRejected(bad)
 
 
 @check(area="handling")
@@ -110,15 +105,9 @@ async def handles_every_end_reason(ctx: CheckContext) -> None:
         base = payloads.call_wire(ctx.call(label=reason, outcome=COMPLETED_END_REASONS[0], turns=1))
         calls.append(payloads.with_end_reason(base, reason))
     deliveries = [d for call in await ctx.send_calls(calls) for d in call]
-    bad = [d for d in deliveries if not is_2xx(d)]
+    bad = [d for d in deliveries if not d.ok]
     if bad:
-        reason = _end_reason(bad[0])
-        raise CheckFailure(
-            f"failed on a call ending with end_reason {reason!r}",
-            f"{outcome(bad[0])} to {describe_event(bad[0])}: end_reason is an open string (ten documented values, "
-            "others occur); never parse it as a closed enum",
-            deliveries=bad[:3],
-        )
+        raise EndReasonRejected(bad, _end_reason(bad[0]))
 
 
 def _end_reason(delivery: Delivery) -> str:
@@ -200,9 +189,4 @@ async def rejects_malformed_json(ctx: CheckContext) -> None:
     status = delivery.last.status
     if status is not None and (200 <= status < 300 or 400 <= status < 500):
         return  # 4xx: rejected; 2xx: a receiver may acknowledge first and validate later
-    raise CheckFailure(
-        "mishandled a body that is not valid JSON",
-        f"{outcome(delivery)} to a truncated JSON body: answer 400 (a 5xx or a dropped connection means the "
-        "parse error escaped your handler)",
-        deliveries=[delivery],
-    )
+    raise MalformedJsonMishandled(delivery)
