@@ -106,12 +106,15 @@ def _read_settings(config: pytest.Config) -> CartesiaSettings:
     )
 
 
-def _parse_number(name: str, raw: str | None, default: float, kind: Callable[[str], float]) -> float:
+def _parse_number(name: str, raw: str | None, default: float, kind: type[float] | type[int]) -> float:
     if raw is None:
         return default
+    # pydantic's lax rules read text as the server's settings read its environment: one rule for numbers.
+    from pydantic import TypeAdapter, ValidationError
+
     try:
-        value = kind(raw)
-    except ValueError:
+        value: float = TypeAdapter(kind).validate_python(raw)
+    except ValidationError:
         raise pytest.UsageError(f"--cartesia-{name}: expected a number, got {raw!r}") from None
     if value < 0:
         raise pytest.UsageError(f"--cartesia-{name}: expected a number >= 0, got {raw!r}")
