@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.checks.auth import Auth
 from harness.checks.failures import CheckFailure, CheckWarning
-from harness.checks.wording import describe_event, outcome
+from harness.checks.wording import describe_event, outcome, reply_to
 from harness.delivery import Delivery
 from harness.models import BaseEvent
 
@@ -48,7 +48,7 @@ class NotAccepted(CheckFailure):
         first = bad[0]
         super().__init__(
             f"{what} was not accepted",
-            f"{outcome(first)} to {describe_event(first)}; the platform expects a 2xx for every event it sends"
+            f"{reply_to(first)}; the platform expects a 2xx for every event it sends"
             + (f" ({len(bad)} requests failed)" if len(bad) > 1 else ""),
             deliveries=bad[:3],
         )
@@ -111,7 +111,7 @@ class WrongSecretNot401(CheckFailure):
         self.status = delivery.last.status
         super().__init__(
             "did not answer a wrong secret with 401",
-            f"{outcome(delivery)} to {describe_event(delivery)} sent with {auth.label}: answer 401 (a 2xx means "
+            f"{reply_to(delivery)} sent with {auth.label}: answer 401 (a 2xx means "
             "'delivered', a 3xx is never followed, a 5xx says your receiver is broken)",
             deliveries=[delivery],
         )
@@ -127,7 +127,7 @@ class ActedOnRejected(CheckFailure):
         self.presented, self.entries = auth.label, len(entries)
         super().__init__(
             "acted on a request it rejected",
-            f"{outcome(delivery)} to {describe_event(delivery)} sent with {auth.label}, yet the probe shows it was "
+            f"{reply_to(delivery)} sent with {auth.label}, yet the probe shows it was "
             f"processed ({len(entries)} entries): verify the secret before reading, storing or queueing anything",
             evidence={"probe_entries": list(entries[:5])},
             deliveries=[delivery],
@@ -158,7 +158,7 @@ class UnknownEventTypeRejected(CheckFailure):
         self.event_type = bad[0].event_type
         super().__init__(
             "rejected an unknown event type",
-            f"{outcome(bad[0])} to {describe_event(bad[0])}: Cartesia says to ignore event types you do not handle "
+            f"{reply_to(bad[0])}: Cartesia says to ignore event types you do not handle "
             "and may add more; answer 2xx and do nothing",
             deliveries=bad,
         )
@@ -173,7 +173,7 @@ class EndReasonRejected(CheckFailure):
         self.end_reason = end_reason
         super().__init__(
             f"failed on a call ending with end_reason {end_reason!r}",
-            f"{outcome(bad[0])} to {describe_event(bad[0])}: end_reason is an open string (ten documented values, "
+            f"{reply_to(bad[0])}: end_reason is an open string (ten documented values, "
             "others occur); never parse it as a closed enum",
             deliveries=bad[:3],
         )
@@ -206,8 +206,7 @@ class CrashedOnDuplicate(CheckFailure):
         self.what = what
         super().__init__(
             f"crashed on {what}",
-            f"{outcome(crashed[0])} to {describe_event(crashed[0])}: a duplicate must be acknowledged (2xx) and "
-            "ignored, not fail",
+            f"{reply_to(crashed[0])}: a duplicate must be acknowledged (2xx) and ignored, not fail",
             deliveries=crashed[:3],
         )
 
@@ -246,7 +245,7 @@ class OutOfOrderRejected(CheckFailure):
     def __init__(self, bad: Sequence[Delivery]) -> None:
         super().__init__(
             "rejected an event that arrived out of order",
-            f"{outcome(bad[0])} to {describe_event(bad[0])} sent before the events that precede it: ordering is not "
+            f"{reply_to(bad[0])} sent before the events that precede it: ordering is not "
             "guaranteed (a retried delivery arrives late); accept it and reconcile by timestamp",
             deliveries=bad[:3],
         )
@@ -294,7 +293,7 @@ class BurstFailed(CheckFailure):
         self.failed, self.sent, self.calls = len(bad), sent, calls
         super().__init__(
             f"failed {len(bad)} of {sent} events of {calls} simultaneous calls",
-            f"{outcome(bad[0])} to {describe_event(bad[0])}: busy hours deliver many calls at once",
+            f"{reply_to(bad[0])}: busy hours deliver many calls at once",
             evidence={"failed": len(bad), "sent": sent},
             deliveries=bad[:3],
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.delivery import Delivery
 
-__all__ = ["describe_event", "outcome"]
+__all__ = ["describe_event", "outcome", "reply_to"]
 
 
 def outcome(delivery: Delivery) -> str:
@@ -22,3 +22,8 @@ def describe_event(delivery: Delivery) -> str:
     if delivery.event_type:
         return f"{delivery.event_type} of call {delivery.call_id}" if delivery.call_id else delivery.event_type
     return f"a {len(delivery.body):,}-byte body"
+
+
+def reply_to(delivery: Delivery) -> str:
+    """``answered 500 to call_turn of call ac_...``: what came back, and to what."""
+    return f"{outcome(delivery)} to {describe_event(delivery)}"
