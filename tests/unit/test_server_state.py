@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from harness.models import parse_event
-from harness.server.state import CallsState, WebhookRegistry
+from harness.server.state import CallsState
+from harness.server.webhooks import WebhookRegistry
 from tests.conftest import load_fixture
 
 
