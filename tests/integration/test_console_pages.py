@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,28 +16,9 @@ from aiohttp import web
 from harness.server import MockServer, ServerConfig
 from harness.server.console.core import CONSOLE
 from harness.serving import AppServer
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from tests.integration.server_helpers import SECRET, RecordingReceiver, server_config
 
 PAGES = ["/", "/deployments", "/webhooks", "/start", "/test"]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[RecordingReceiver]:
-    async with RecordingReceiver() as running:
-        yield running
-
-
-@pytest.fixture
-async def server(receiver: RecordingReceiver) -> AsyncIterator[MockServer]:
-    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
-    async with MockServer(config) as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:
@@ -230,7 +210,7 @@ async def test_replay_sends_again_and_shows_the_call_s_deliveries(
 async def test_calls_the_calls_api_forgot_are_still_listed_and_shown_from_the_log(
     receiver: RecordingReceiver, http: aiohttp.ClientSession
 ) -> None:
-    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:", max_calls=2)
+    config = server_config(receiver.url, max_calls=2)
     async with MockServer(config) as server:
         call_ids = await server.start_calls("happy-path", calls=3)
         await server.wait_for_calls()
@@ -324,7 +304,7 @@ async def test_a_secret_echoed_by_the_receiver_is_never_shown(http: aiohttp.Clie
     app = web.Application()
     app.router.add_post("/webhooks", echo)
     async with AppServer(app) as echoing:
-        config = ServerConfig(port=0, target_url=echoing.url + "/webhooks", secret=SECRET, db_path=":memory:")
+        config = server_config(echoing.url + "/webhooks")
         async with MockServer(config) as server:
             [call_id] = await server.start_calls("happy-path", calls=1)
             await server.wait_for_calls()

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -20,12 +19,6 @@ from tests.conftest import ROOT
 from tests.integration.server_helpers import SECRET, RecordingReceiver
 
 BODY = b'{"type":"call_started","call_id":"ac_unknown","agent_id":"agent_x","webhook_id":"agent_webhook_x"}'
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[RecordingReceiver]:
-    async with RecordingReceiver() as running:
-        yield running
 
 
 @pytest.fixture
