@@ -21,6 +21,7 @@ from harness.server.console import pages
 from harness.server.console.core import Console, console_of
 from harness.server.console.live import View
 from harness.server.console.startform import StartForm
+from harness.server.webhooks import Webhook
 
 __all__ = ["SECURITY_HEADERS", "routes"]
 
@@ -214,9 +215,8 @@ async def replay(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/")
 
 
-@routes.post("/webhooks/{webhook_id}/url")
-async def change_url(request: web.Request) -> web.Response:
-    """Point a webhook at another URL; used from the next delivery."""
+async def _webhook_form(request: web.Request) -> tuple[Console, dict[str, str], Webhook] | web.Response:
+    """The console, the posted form and the webhook it changes; else the page to answer with (403, 404)."""
     form = await _form(request)
     if isinstance(form, web.Response):
         return form
@@ -224,6 +224,16 @@ async def change_url(request: web.Request) -> web.Response:
     hook = console.services.webhooks.get(request.match_info["webhook_id"])
     if hook is None:
         return _problem(request, 404, "Webhook not found", "No such webhook: reload the Webhooks page.")
+    return console, form, hook
+
+
+@routes.post("/webhooks/{webhook_id}/url")
+async def change_url(request: web.Request) -> web.Response:
+    """Point a webhook at another URL; used from the next delivery."""
+    posted = await _webhook_form(request)
+    if isinstance(posted, web.Response):
+        return posted
+    console, form, hook = posted
     url = _field(form, "url")
     try:
         if any(ord(char) < 32 or ord(char) == 127 for char in url):
@@ -239,13 +249,10 @@ async def change_url(request: web.Request) -> web.Response:
 @routes.post("/webhooks/{webhook_id}/rotate")
 async def rotate_secret(request: web.Request) -> web.Response:
     """Give a webhook a new secret (typed in, or generated) and show it this once."""
-    form = await _form(request)
-    if isinstance(form, web.Response):
-        return form
-    console = console_of(request)
-    hook = console.services.webhooks.get(request.match_info["webhook_id"])
-    if hook is None:
-        return _problem(request, 404, "Webhook not found", "No such webhook: reload the Webhooks page.")
+    posted = await _webhook_form(request)
+    if isinstance(posted, web.Response):
+        return posted
+    console, form, hook = posted
     secret = _field(form, "secret") or pages.new_secret()
     if len(secret) > pages.MAX_SECRET or any(ord(char) < 33 or ord(char) > 126 for char in secret):
         message = f"A secret is 1 to {pages.MAX_SECRET} visible ASCII characters (it travels in an HTTP header)."
