@@ -35,4 +35,4 @@ if TYPE_CHECKING:
     from harness.failure_kind import FailureKind as FailureKind
     from harness.failure_kind import Source as Source
 
-__all__, __getattr__, __dir__ = lazy_exports(__name__)
+__getattr__, __dir__ = lazy_exports(__name__)

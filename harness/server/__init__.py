@@ -16,4 +16,4 @@ if TYPE_CHECKING:
     from harness.server.config import resolve_config as resolve_config
     from harness.server.thread import MockServerThread as MockServerThread
 
-__all__, __getattr__, __dir__ = lazy_exports(__name__)
+__getattr__, __dir__ = lazy_exports(__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,27 @@ def test_the_type_checking_imports_are_the_exports(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert type_checking_imports(init) == {"One": ("a.b", "One"), "renamed": ("a.c", "two")}
+
+
+def test_names_defined_in_the_package_itself_join_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "lazy_sample"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from harness._lazy import lazy_exports\n"
+        "if TYPE_CHECKING:\n"
+        "    from json import dumps as dumps\n"
+        "version = '1'\n"
+        "__getattr__, __dir__ = lazy_exports(__name__, also=['version'])\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sample = importlib.import_module("lazy_sample")
+    assert "dumps" not in vars(sample)  # nothing imported before first use
+    assert sample.__all__ == ["dumps", "version"]
+    assert sample.dumps is json.dumps
+    assert {"dumps", "version"} <= set(dir(sample))
+    monkeypatch.delitem(sys.modules, "lazy_sample")
 
 
 def test_an_oversized_init_is_refused(tmp_path: Path) -> None:
