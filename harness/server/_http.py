@@ -1,4 +1,4 @@
-"""Helpers shared by the server's route modules: JSON bodies, and the error shape.
+"""Helpers shared by the server's route modules: JSON bodies, true/false query parameters, and the error shape.
 
 Every error any route answers goes through :func:`fail`, which picks the shape by the request's
 ``Cartesia-Version`` header (bound by the :func:`api_version` middleware, the first to see a request, for
@@ -22,6 +22,7 @@ from typing import Any, NoReturn, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from pydantic import TypeAdapter, ValidationError
 
 __all__ = [
     "API_VERSION_HEADER",
@@ -33,6 +34,7 @@ __all__ = [
     "found",
     "json_object",
     "json_response",
+    "query_flag",
 ]
 
 API_VERSION_HEADER = "Cartesia-Version"
@@ -49,6 +51,7 @@ ERROR_CODES = {
     500: "internal_error",
 }
 T = TypeVar("T")
+_BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The Cartesia-Version of the request being handled; None when it sent none (or outside the platform routes).
@@ -71,6 +74,19 @@ async def json_object(request: web.Request, *, empty: dict[str, Any] | None = No
     if not isinstance(data, dict):
         fail(400, "Invalid JSON", "The request body must be a JSON object.")
     return data
+
+
+def query_flag(text: str | None, name: str) -> bool | None:
+    """A true/false query parameter: None when absent or empty, else ValueError naming ``name``.
+
+    The words are pydantic's, in any case: true/false, 1/0, yes/no, on/off (a checked HTML checkbox), t/f, y/n.
+    """
+    if text is None or text == "":
+        return None
+    try:
+        return _BOOLEAN.validate_python(text)
+    except ValidationError:
+        raise ValueError(f'field "{name}": expected true or false, got {text[:40]!r}.') from None
 
 
 @web.middleware

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import TypeAdapter, ValidationError
 
 from harness._redact import mask_url
 from harness.errors import HarnessError
 from harness.scenarios import scenario_with_params
-from harness.server._http import fail, json_object, json_response
+from harness.server._http import fail, json_object, json_response, query_flag
 from harness.server.services import services_of
 
 __all__ = ["routes"]
@@ -18,7 +17,6 @@ routes = web.RouteTableDef()
 # Bounds on the delivery list's paging (the README's "Bounds" table); a larger limit gives MAX_PAGE.
 MAX_PAGE = 1000
 MAX_OFFSET = 1_000_000_000
-_BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
 
 
 @routes.post("/_harness/calls")
@@ -43,12 +41,10 @@ async def start_calls(request: web.Request) -> web.Response:
 
 
 def _flag(value: str | None, name: str) -> bool | None:
-    if value is None or value == "":
-        return None
     try:
-        return _BOOLEAN.validate_python(value)
-    except ValidationError:
-        fail(400, f"Invalid {name}", f'field "{name}": expected true or false, got {value[:40]!r}.')
+        return query_flag(value, name)
+    except ValueError as exc:
+        fail(400, f"Invalid {name}", str(exc))
 
 
 def _int(value: str | None, name: str, default: int, *, high: int) -> int:

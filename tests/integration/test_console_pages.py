@@ -94,6 +94,7 @@ async def test_a_post_without_this_console_s_token_changes_nothing(
         ("/?page=abc", 400, "page must be a whole number from 1 to 100,000, got &#39;abc&#39;."),
         ("/?page=0", 400, "page must be a whole number"),
         ("/?status=lost", 400, "status must be one of in_progress, completed, failed, stopped, got &#39;lost&#39;."),
+        ("/?failed=maybe", 400, "field &#34;failed&#34;: expected true or false, got &#39;maybe&#39;."),
         ("/deployments?page=-1", 400, "page must be a whole number"),
         ("/calls/ac_missing", 404, "No call with id &#39;ac_missing&#39;"),
         ("/calls/ac_missing?tab=audio", 400, "tab must be one of transcript, logs, recording, webhooks"),

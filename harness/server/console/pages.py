@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from harness.errors import HarnessError
+from harness.server._http import query_flag
 from harness.server.console import queries
 from harness.server.console.core import Console
 from harness.server.console.data import (
@@ -76,7 +77,7 @@ def parse_filters(query: Mapping[str, str]) -> CallFilters:
         status=status,
         agent=query.get("agent") or None,
         deployment=query.get("deployment") or None,
-        failed_deliveries=query.get("failed") in ("1", "on", "true"),
+        failed_deliveries=query_flag(query.get("failed"), "failed") or False,
         page=page_number(query.get("page")),
     )
 
