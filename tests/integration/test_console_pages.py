@@ -16,7 +16,8 @@ from aiohttp import web
 from harness.server import MockServer, ServerConfig
 from harness.server.console.core import CONSOLE
 from harness.serving import AppServer
-from tests.integration.server_helpers import SECRET, RecordingReceiver, server_config
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver, server_config
 
 PAGES = ["/", "/deployments", "/webhooks", "/start", "/test"]
 

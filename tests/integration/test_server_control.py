@@ -10,7 +10,8 @@ import pytest
 
 from harness.scenarios import list_scenarios
 from harness.server import MockServer, ServerConfig
-from tests.integration.server_helpers import SECRET, RecordingReceiver, server_config
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver, server_config
 from tests.integration.server_helpers import call_json as call
 
 

@@ -14,7 +14,8 @@ from harness.errors import ScenarioError
 from harness.server import MockServer, ServerConfig
 from harness.serving import AppServer
 from harness.store import DeliveryLog
-from tests.integration.server_helpers import SECRET, RecordingReceiver, server_config
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver, server_config
 
 TOKEN = "control-token-0123456789abcdef"
 

@@ -8,7 +8,8 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.server import MockServerThread, ServerConfig
-from tests.integration.server_helpers import SECRET, server_config
+from tests.conftest import SECRET
+from tests.integration.server_helpers import server_config
 
 
 def test_start_and_stop_are_idempotent_and_it_serves_in_between(receiver_url: str) -> None:

@@ -13,7 +13,8 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.server import MockServer, ServerConfig
-from tests.integration.server_helpers import SECRET, RecordingReceiver, call_json, server_config
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver, call_json, server_config
 
 AUTH = {"X-API-Key": "sk_test"}
 

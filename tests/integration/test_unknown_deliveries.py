@@ -15,8 +15,8 @@ import pytest
 from harness.delivery import Attempt, Delivery, mask_secret, webhook_headers
 from harness.server import MockServer, ServerConfig
 from harness.store import UNKNOWN_OUTCOME, DeliveryLog
-from tests.conftest import ROOT
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from tests.conftest import ROOT, SECRET
+from tests.integration.server_helpers import RecordingReceiver
 
 BODY = b'{"type":"call_started","call_id":"ac_unknown","agent_id":"agent_x","webhook_id":"agent_webhook_x"}'
 
