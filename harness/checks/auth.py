@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
+from harness.delivery.endpoint import webhook_headers
 from harness.models import WEBHOOK_SECRET_HEADER
 
 __all__ = ["CORRECT", "NO_HEADER", "SECRET_ENV", "Auth"]
@@ -46,10 +47,9 @@ class Auth:
 
     def headers(self, secret: str) -> dict[str, str]:
         """The request headers: the JSON content type and, unless left out, the secret header."""
-        headers = {"Content-Type": "application/json"}
-        if self.header_name is not None:
-            headers[self.header_name] = self.value(secret)
-        return headers
+        if self.header_name is None:
+            return webhook_headers(None)
+        return webhook_headers(self.value(secret), header_name=self.header_name)
 
     def url(self, base: str, secret: str) -> str:
         """``base`` with the secret added as each query parameter this variant names."""
