@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from harness._redact import mask_url
@@ -25,7 +24,7 @@ __all__ = ["CallListener", "CallRecord", "CallsState", "Webhook", "WebhookRegist
 
 
 def now() -> str:
-    return str(Timestamp.from_datetime(datetime.now(UTC)))
+    return str(Timestamp.now())
 
 
 @dataclass
