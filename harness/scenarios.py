@@ -37,6 +37,7 @@ from harness import _ids
 from harness._files import read_capped
 from harness._validation import describe_validation_error
 from harness.errors import ScenarioError
+from harness.legacy import to_2025_format
 from harness.models import AGENT_END_REASONS, END_REASONS, BaseEvent, UnknownEvent, parse_event
 from harness.recording import RecordedCall, read_recording
 
@@ -275,7 +276,7 @@ class Scenario(_Section):
             options["webhook_id"] = webhook_id
         events = list(simulate(**options))
         if settings.format == "legacy-2025":
-            events = [_to_2025_format(event) for event in events]
+            events = [parse_event(to_2025_format(event)) for event in events]
         return _inject_faults(index, call_id, events, _offsets(events, self.pacing), self.faults, rng)
 
     def _replay_call(self, index: int, call_id: str, recorded: RecordedCall) -> PlannedCall:
@@ -395,25 +396,6 @@ def _derive_seed(seed: int, index: int) -> int:
 def _call_id(id_space: str, scenario: str, seed: int, index: int) -> str:
     """A call id fixed by its id space, scenario, seed and position; different spaces never share one."""
     return _ids.call_id(random.Random(f"{id_space}/{scenario}/{seed}/{index}"))
-
-
-def _to_2025_format(event: BaseEvent) -> BaseEvent:
-    """The event as the 2025 platform sent it: no ``call``/``turn`` objects, ``body`` and ``request_id``."""
-    wire = event.to_wire()
-    request_id = "MZ" + hashlib.md5((event.call_id or "").encode(), usedforsecurity=False).hexdigest()
-    old: dict[str, Any] = {"type": wire["type"], "request_id": request_id}
-    for key in ("agent_id", "webhook_id"):
-        if key in wire:
-            old[key] = wire[key]
-    if wire["type"] == "call_turn":
-        old["body"] = wire.get("turn", wire.get("body"))
-    elif wire["type"] in ("call_completed", "call_failed"):
-        old["body"] = (wire.get("call") or {}).get("transcript", wire.get("body", []))
-    elif "analysis" in wire:
-        old["analysis"] = wire["analysis"]
-    if "timestamp" in wire:
-        old["timestamp"] = wire["timestamp"]
-    return parse_event(old)
 
 
 def _offsets(events: Sequence[BaseEvent], pacing: Pacing) -> list[float]:
