@@ -9,7 +9,7 @@ from aiohttp import web
 
 from harness._net import bind_socket
 from harness.errors import ConfigError
-from harness.receiver import DEFAULT_PROBE_PATH, DEFAULT_WEBHOOK_PATH, create_app
+from harness.reference_receiver import DEFAULT_PROBE_PATH, DEFAULT_WEBHOOK_PATH, create_app
 
 HELP = "run the reference webhook receiver"
 
