@@ -17,7 +17,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import _ids
+import harness._ids as _ids
 from harness._seeds import derive_seed
 from harness.models import Timestamp
 

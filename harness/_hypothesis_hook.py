@@ -69,7 +69,7 @@ def _register() -> None:
     """Register the harness's strategy for every payload model, resolved when ``from_type`` first asks for it."""
     from hypothesis import strategies as st
 
-    from harness import models
+    import harness.models as models
 
     for cls in (
         models.Timestamp,

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness import _ids
+import harness._ids as _ids
 from harness._faults import inject_faults
 from harness._plan import Plan, PlannedCall
 from harness._scenario_settings import Pacing

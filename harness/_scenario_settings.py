@@ -135,6 +135,6 @@ def _generator_vocabulary(name: str) -> tuple[str, ...]:
     Imported when a scenario names one, not before: the generator loads faker, which validation alone
     does not need.
     """
-    from harness import generate
+    import harness.generate as generate
 
     return tuple(getattr(generate, name))

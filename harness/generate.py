@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from harness import _ids
+import harness._ids as _ids
 from harness._content import Content
 from harness._deployments import call_deployment
 from harness._dialogue import ANSWER_LINE, BUILDERS, FORM_ANSWER_METRIC, Conversation, Line, voicemail_lines

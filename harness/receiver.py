@@ -75,7 +75,7 @@ def event_key(event: BaseEvent) -> str:
 def __getattr__(name: str) -> Any:
     # PEP 562: the reference receiver needs aiohttp, which the helpers above must not import.
     if name in _REFERENCE_RECEIVER_NAMES:
-        from harness import reference_receiver
+        import harness.reference_receiver as reference_receiver
 
         return getattr(reference_receiver, name)
     raise AttributeError(f"module 'harness.receiver' has no attribute {name!r}")

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness import _ids
+import harness._ids as _ids
 from harness.errors import ConfigError
 from harness.generate import derive_seed, simulate_call
 
