@@ -52,7 +52,7 @@ def plan_scenario(
     simulate: Simulator | None = None,
     id_space: str = "",
 ) -> Plan:
-    """The plan of ``scenario`` (see :meth:`harness.scenarios.Scenario.plan`); calls are planned when read."""
+    """The plan of ``scenario``: what :meth:`Scenario.plan <harness.scenarios.Scenario.plan>` returns."""
     if simulate is None:
         from harness.generate import simulate_call  # faker loads here, when a plan is made, not on import
 

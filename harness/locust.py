@@ -46,8 +46,8 @@ from locust.rpc import Message
 from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, Runner, WorkerRunner
 
 from harness._environment import SECRET_ENV
+from harness._seeds import derive_seed
 from harness.delivery import FailureKind
-from harness.generate import derive_seed
 from harness.load.pool import MAX_POOL_CALLS, CallPool, PooledCall, PooledEvent
 from harness.load.tally import LoadTally, WorkerLedger, failure_label
 from harness.models import WEBHOOK_SECRET_HEADER
