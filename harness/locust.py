@@ -45,14 +45,14 @@ from locust.env import Environment
 from locust.rpc import Message
 from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, Runner, WorkerRunner
 
+from harness._environment import SECRET_ENV
+from harness._seeds import derive_seed
 from harness.delivery import FailureKind, webhook_headers
-from harness.generate import derive_seed
 from harness.load.pool import MAX_POOL_CALLS, CallPool, PooledCall, PooledEvent
 from harness.load.tally import LoadTally, WorkerLedger, failure_label
 
 __all__ = ["SECRET_ENV", "CartesiaCallUser"]
 
-SECRET_ENV = "CARTESIA_WEBHOOK_SECRET"
 USER_AGENT = "cartesia-webhook-harness/0.1 (+load)"
 ACKS_MESSAGE = "cartesia_acks"
 FLUSH_MESSAGE = "cartesia_flush"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
+from harness._environment import SECRET_ENV
 from harness.delivery.endpoint import webhook_headers
 from harness.models import WEBHOOK_SECRET_HEADER
 
 __all__ = ["CORRECT", "NO_HEADER", "SECRET_ENV", "Auth"]
 
-SECRET_ENV = "CARTESIA_WEBHOOK_SECRET"
 Transform = Literal["same", "empty", "literal", "drop_last", "append", "swapcase"]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from harness.models import (
@@ -24,7 +23,7 @@ __all__ = ["CallListener", "CallRecord", "CallsState", "now"]
 
 def now() -> str:
     """The current time as the platform writes it (RFC 3339, nanoseconds, ``Z``)."""
-    return str(Timestamp.from_datetime(datetime.now(UTC)))
+    return str(Timestamp.now())
 
 
 @dataclass
