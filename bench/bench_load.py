@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 from _receiver import ReceiverProcess
+from _wrk import run_wrk
 
 from harness.store import DeliveryLog
 
@@ -62,26 +63,6 @@ def run_send(url: str, db: Path, calls: int, concurrency: int) -> float:
     return int(match.group(1)) / float(match.group(2))
 
 
-def run_wrk(url: str, body: bytes, seconds: int, connections: int, workdir: Path) -> float:
-    """wrk's requests per second, POSTing ``body`` with the webhook headers."""
-    text = body.decode()
-    if "]==]" in text:
-        raise SystemExit("the body contains ]==], which the Lua long string cannot hold")
-    script = workdir / "post.lua"
-    script.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = [==[{text}]==]\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["X-Webhook-Secret"] = "{SECRET}"\n'
-    )
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
-    match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
-    if match is None or "Non-2xx or 3xx responses" in result.stdout:
-        raise SystemExit(f"wrk did not run cleanly:\n{result.stdout}{result.stderr}")
-    return float(match.group(1))
-
-
 def sample_body(url: str, workdir: Path) -> bytes:
     """A call_turn body from the burst scenario, as harness send delivered it (also warms the receiver)."""
     db = workdir / "sample.db"
@@ -107,7 +88,9 @@ def main() -> None:
         workdir = Path(tmp)
         body = sample_body(url, workdir)
         for round_number in range(1, args.rounds + 1):
-            rates["wrk"].append(run_wrk(url, body, args.seconds, args.users, workdir))
+            rates["wrk"].append(
+                run_wrk(url, body, secret=SECRET, seconds=args.seconds, connections=args.users, workdir=workdir)
+            )
             rates["send"].append(run_send(url, workdir / "send.db", args.calls, args.users))
             rates["load x1"].append(run_load(url, 1, args.users, args.seconds, workdir))
             rates["load x2"].append(run_load(url, 2, args.users, args.seconds, workdir))

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _receiver import ReceiverProcess
+from _wrk import run_wrk
 
 from harness.delivery import Attempt, Deliverer, Delivery, DeliverySettings
 from harness.store import DeliveryLog
@@ -151,27 +152,6 @@ def run_direct(url: str, body: bytes, db: Path, count: int, mode: str, loop: str
     return asyncio.run(_direct(url, body, db, count, mode))
 
 
-def run_wrk(url: str, body: bytes, seconds: int, workdir: Path) -> float:
-    """wrk's requests per second, POSTing ``body`` with the webhook headers."""
-    text = body.decode()
-    if "]==]" in text:
-        raise SystemExit("the body contains ]==], which the Lua long string cannot hold")
-    script = workdir / "post.lua"
-    script.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = [==[{text}]==]\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["X-Webhook-Secret"] = "{SECRET}"\n'
-    )
-    command = ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{seconds}s", "-s", str(script), url]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
-    match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
-    if match is None or errors is not None:
-        raise SystemExit(f"wrk did not run cleanly:\n{result.stdout}{result.stderr}")
-    return float(match.group(1))
-
-
 def sample_body(url: str, workdir: Path) -> bytes:
     """A call_turn body from the burst scenario, exactly as harness send delivered it."""
     db = workdir / "sample.db"
@@ -208,9 +188,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, ReceiverProcess("aiohttp") as minimal, ReceiverProcess("raw") as raw:
         workdir = Path(tmp)
         body = sample_body(minimal, workdir)
+
+        def wrk(url: str) -> float:
+            return run_wrk(url, body, secret=SECRET, seconds=args.seconds, connections=CONCURRENCY, workdir=workdir)
+
         sides: list[tuple[str, Callable[[], float]]] = [
-            ("wrk -> aiohttp", lambda: run_wrk(minimal, body, args.seconds, workdir)),
-            ("wrk -> raw", lambda: run_wrk(raw, body, args.seconds, workdir)),
+            ("wrk -> aiohttp", lambda: wrk(minimal)),
+            ("wrk -> raw", lambda: wrk(raw)),
         ]
         for loop in LOOPS:
             for mode in ("none", "outcomes", "write-ahead"):

@@ -1,276 +1,93 @@
 """Local testing harness for Cartesia voice-agent webhooks.
 
 Names are imported on first use (PEP 562), so ``import harness`` and the pytest plugin stay cheap for
-sessions that never touch the harness; type checkers see ordinary imports.
+sessions that never touch the harness. The ``if TYPE_CHECKING:`` imports below are the one list of public
+names: type checkers read them as ordinary imports, and ``__all__`` and the table of which module defines
+each name are read from them on first use.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harness._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from harness.checks import (
-        CHECKS,
-        CheckContext,
-        CheckFailure,
-        CheckResult,
-        CheckSkipped,
-        CheckWarning,
-        ProbeError,
-        Report,
-        arun_checks,
-        check,
-        list_checks,
-        run_checks,
-    )
-    from harness.delivery import (
-        Attempt,
-        Deliverer,
-        Delivery,
-        DeliverySettings,
-    )
-    from harness.errors import (
-        ConfigError,
-        DeliveryError,
-        HarnessError,
-        PayloadError,
-        ScenarioError,
-        TargetUnreachableError,
-    )
-    from harness.failure_kind import FailureKind
-    from harness.generate import (
-        DOMAINS,
-        LOCALES,
-        OUTCOMES,
-        simulate_call,
-        simulate_calls,
-    )
-    from harness.models import (
-        BUILTIN_METRICS,
-        CALL_STATUSES,
-        CONNECTION_TYPES,
-        DEPLOYMENT_REGIONS,
-        DIAL_FAILURE_END_REASONS,
-        DIRECTIONS,
-        END_REASONS,
-        EVENT_CLASSES,
-        EVENT_TYPES,
-        TELEPHONY_ACCOUNT_TYPES,
-        TURN_END_REASONS,
-        TURN_ROLES,
-        WEBHOOK_SECRET_HEADER,
-        Analysis,
-        BaseEvent,
-        Call,
-        CallCompleted,
-        CallFailed,
-        CallStarted,
-        CallTurn,
-        Event,
-        LogEvent,
-        LogMetric,
-        PostCallAnalysis,
-        TelephonyParams,
-        TextChunk,
-        Timestamp,
-        ToolCall,
-        Turn,
-        UnknownEvent,
-        parse_event,
-    )
-    from harness.receiver import (
-        event_key,
-        verify_secret,
-    )
-    from harness.scenarios import (
-        Scenario,
-        list_scenarios,
-        load_scenario,
-    )
-    from harness.sender import (
-        WebhookSender,
-    )
-    from harness.server import (
-        MockServer,
-        MockServerThread,
-        ServerConfig,
-    )
-    from harness.serving import (
-        AppServer,
-        serve_app,
-    )
-    from harness.store import (
-        DEFAULT_DB_PATH,
-        DeliveryLog,
-        StoredDelivery,
-    )
+    from harness.checks import CHECKS as CHECKS
+    from harness.checks import CheckContext as CheckContext
+    from harness.checks import CheckFailure as CheckFailure
+    from harness.checks import CheckResult as CheckResult
+    from harness.checks import CheckSkipped as CheckSkipped
+    from harness.checks import CheckWarning as CheckWarning
+    from harness.checks import ProbeError as ProbeError
+    from harness.checks import Report as Report
+    from harness.checks import arun_checks as arun_checks
+    from harness.checks import check as check
+    from harness.checks import list_checks as list_checks
+    from harness.checks import run_checks as run_checks
+    from harness.delivery import Attempt as Attempt
+    from harness.delivery import Deliverer as Deliverer
+    from harness.delivery import Delivery as Delivery
+    from harness.delivery import DeliverySettings as DeliverySettings
+    from harness.errors import ConfigError as ConfigError
+    from harness.errors import DeliveryError as DeliveryError
+    from harness.errors import HarnessError as HarnessError
+    from harness.errors import PayloadError as PayloadError
+    from harness.errors import ScenarioError as ScenarioError
+    from harness.errors import TargetUnreachableError as TargetUnreachableError
+    from harness.failure_kind import FailureKind as FailureKind
+    from harness.generate import DOMAINS as DOMAINS
+    from harness.generate import LOCALES as LOCALES
+    from harness.generate import OUTCOMES as OUTCOMES
+    from harness.generate import simulate_call as simulate_call
+    from harness.generate import simulate_calls as simulate_calls
+    from harness.models import BUILTIN_METRICS as BUILTIN_METRICS
+    from harness.models import CALL_STATUSES as CALL_STATUSES
+    from harness.models import CONNECTION_TYPES as CONNECTION_TYPES
+    from harness.models import DEPLOYMENT_REGIONS as DEPLOYMENT_REGIONS
+    from harness.models import DIAL_FAILURE_END_REASONS as DIAL_FAILURE_END_REASONS
+    from harness.models import DIRECTIONS as DIRECTIONS
+    from harness.models import END_REASONS as END_REASONS
+    from harness.models import EVENT_CLASSES as EVENT_CLASSES
+    from harness.models import EVENT_TYPES as EVENT_TYPES
+    from harness.models import TELEPHONY_ACCOUNT_TYPES as TELEPHONY_ACCOUNT_TYPES
+    from harness.models import TURN_END_REASONS as TURN_END_REASONS
+    from harness.models import TURN_ROLES as TURN_ROLES
+    from harness.models import WEBHOOK_SECRET_HEADER as WEBHOOK_SECRET_HEADER
+    from harness.models import Analysis as Analysis
+    from harness.models import BaseEvent as BaseEvent
+    from harness.models import Call as Call
+    from harness.models import CallCompleted as CallCompleted
+    from harness.models import CallFailed as CallFailed
+    from harness.models import CallStarted as CallStarted
+    from harness.models import CallTurn as CallTurn
+    from harness.models import Event as Event
+    from harness.models import LogEvent as LogEvent
+    from harness.models import LogMetric as LogMetric
+    from harness.models import PostCallAnalysis as PostCallAnalysis
+    from harness.models import TelephonyParams as TelephonyParams
+    from harness.models import TextChunk as TextChunk
+    from harness.models import Timestamp as Timestamp
+    from harness.models import ToolCall as ToolCall
+    from harness.models import Turn as Turn
+    from harness.models import UnknownEvent as UnknownEvent
+    from harness.models import parse_event as parse_event
+    from harness.receiver import event_key as event_key
+    from harness.receiver import verify_secret as verify_secret
+    from harness.scenarios import Scenario as Scenario
+    from harness.scenarios import list_scenarios as list_scenarios
+    from harness.scenarios import load_scenario as load_scenario
+    from harness.sender import WebhookSender as WebhookSender
+    from harness.server import MockServer as MockServer
+    from harness.server import MockServerThread as MockServerThread
+    from harness.server import ServerConfig as ServerConfig
+    from harness.serving import AppServer as AppServer
+    from harness.serving import serve_app as serve_app
+    from harness.store import DEFAULT_DB_PATH as DEFAULT_DB_PATH
+    from harness.store import DeliveryLog as DeliveryLog
+    from harness.store import StoredDelivery as StoredDelivery
 
 __version__ = "0.1.0"
 
-# name -> module that defines it
-_EXPORTS: dict[str, str] = {
-    "ConfigError": "harness.errors",
-    "DeliveryError": "harness.errors",
-    "HarnessError": "harness.errors",
-    "PayloadError": "harness.errors",
-    "ScenarioError": "harness.errors",
-    "TargetUnreachableError": "harness.errors",
-    "BUILTIN_METRICS": "harness.models",
-    "CALL_STATUSES": "harness.models",
-    "CONNECTION_TYPES": "harness.models",
-    "DEPLOYMENT_REGIONS": "harness.models",
-    "DIAL_FAILURE_END_REASONS": "harness.models",
-    "DIRECTIONS": "harness.models",
-    "END_REASONS": "harness.models",
-    "EVENT_CLASSES": "harness.models",
-    "EVENT_TYPES": "harness.models",
-    "TELEPHONY_ACCOUNT_TYPES": "harness.models",
-    "TURN_END_REASONS": "harness.models",
-    "TURN_ROLES": "harness.models",
-    "WEBHOOK_SECRET_HEADER": "harness.models",
-    "Analysis": "harness.models",
-    "BaseEvent": "harness.models",
-    "Call": "harness.models",
-    "CallCompleted": "harness.models",
-    "CallFailed": "harness.models",
-    "CallStarted": "harness.models",
-    "CallTurn": "harness.models",
-    "Event": "harness.models",
-    "LogEvent": "harness.models",
-    "LogMetric": "harness.models",
-    "PostCallAnalysis": "harness.models",
-    "TelephonyParams": "harness.models",
-    "TextChunk": "harness.models",
-    "Timestamp": "harness.models",
-    "ToolCall": "harness.models",
-    "Turn": "harness.models",
-    "UnknownEvent": "harness.models",
-    "parse_event": "harness.models",
-    "event_key": "harness.receiver",
-    "verify_secret": "harness.receiver",
-    "DOMAINS": "harness.generate",
-    "LOCALES": "harness.generate",
-    "OUTCOMES": "harness.generate",
-    "simulate_call": "harness.generate",
-    "simulate_calls": "harness.generate",
-    "CHECKS": "harness.checks",
-    "CheckContext": "harness.checks",
-    "CheckFailure": "harness.checks",
-    "CheckResult": "harness.checks",
-    "CheckSkipped": "harness.checks",
-    "CheckWarning": "harness.checks",
-    "ProbeError": "harness.checks",
-    "Report": "harness.checks",
-    "arun_checks": "harness.checks",
-    "check": "harness.checks",
-    "list_checks": "harness.checks",
-    "run_checks": "harness.checks",
-    "Attempt": "harness.delivery",
-    "Deliverer": "harness.delivery",
-    "Delivery": "harness.delivery",
-    "DeliverySettings": "harness.delivery",
-    "FailureKind": "harness.failure_kind",
-    "DEFAULT_DB_PATH": "harness.store",
-    "DeliveryLog": "harness.store",
-    "StoredDelivery": "harness.store",
-    "MockServer": "harness.server",
-    "MockServerThread": "harness.server",
-    "ServerConfig": "harness.server",
-    "Scenario": "harness.scenarios",
-    "list_scenarios": "harness.scenarios",
-    "load_scenario": "harness.scenarios",
-    "WebhookSender": "harness.sender",
-    "AppServer": "harness.serving",
-    "serve_app": "harness.serving",
-}
-
-__all__ = [
-    "BUILTIN_METRICS",
-    "CALL_STATUSES",
-    "CHECKS",
-    "CONNECTION_TYPES",
-    "DEFAULT_DB_PATH",
-    "DEPLOYMENT_REGIONS",
-    "DIAL_FAILURE_END_REASONS",
-    "DIRECTIONS",
-    "DOMAINS",
-    "END_REASONS",
-    "EVENT_CLASSES",
-    "EVENT_TYPES",
-    "LOCALES",
-    "OUTCOMES",
-    "TELEPHONY_ACCOUNT_TYPES",
-    "TURN_END_REASONS",
-    "TURN_ROLES",
-    "WEBHOOK_SECRET_HEADER",
-    "Analysis",
-    "AppServer",
-    "Attempt",
-    "BaseEvent",
-    "Call",
-    "CallCompleted",
-    "CallFailed",
-    "CallStarted",
-    "CallTurn",
-    "CheckContext",
-    "CheckFailure",
-    "CheckResult",
-    "CheckSkipped",
-    "CheckWarning",
-    "ConfigError",
-    "Deliverer",
-    "Delivery",
-    "DeliveryError",
-    "DeliveryLog",
-    "DeliverySettings",
-    "Event",
-    "FailureKind",
-    "HarnessError",
-    "LogEvent",
-    "LogMetric",
-    "MockServer",
-    "MockServerThread",
-    "PayloadError",
-    "PostCallAnalysis",
-    "ProbeError",
-    "Report",
-    "Scenario",
-    "ScenarioError",
-    "ServerConfig",
-    "StoredDelivery",
-    "TargetUnreachableError",
-    "TelephonyParams",
-    "TextChunk",
-    "Timestamp",
-    "ToolCall",
-    "Turn",
-    "UnknownEvent",
-    "WebhookSender",
-    "__version__",
-    "arun_checks",
-    "check",
-    "event_key",
-    "list_checks",
-    "list_scenarios",
-    "load_scenario",
-    "parse_event",
-    "run_checks",
-    "serve_app",
-    "simulate_call",
-    "simulate_calls",
-    "verify_secret",
-]
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# Names this file defines itself; every other public name is an import above, read from there on first use.
+__getattr__, __dir__ = lazy_exports(__name__, also=["__version__"])

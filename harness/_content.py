@@ -11,7 +11,6 @@ real today, so the same seed gave other bytes on another day).
 
 from __future__ import annotations
 
-import hashlib
 import random
 import string
 import threading
@@ -19,6 +18,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from faker import Faker
+
+from harness._seeds import derive_seed
 
 __all__ = ["POOL_SIZE", "Content"]
 
@@ -57,8 +58,7 @@ def _slot(locale: str, kind: str, index: int) -> str:
     value = slots[index]
     if value is None:
         fake = _faker(locale)
-        digest = hashlib.blake2b(f"{locale}:{kind}:{index}".encode(), digest_size=8).digest()
-        fake.seed_instance(int.from_bytes(digest, "big"))
+        fake.seed_instance(derive_seed(locale, kind, index))
         value = slots[index] = _KINDS[kind](fake)
     return value
 

@@ -13,12 +13,13 @@ two fields are the harness's additions, beside the platform's own.
 from __future__ import annotations
 
 import functools
-import hashlib
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import _ids
+import harness._ids as _ids
+from harness._seeds import derive_seed
+from harness.models import Timestamp
 
 __all__ = ["DEPLOYMENT_STATUSES", "agent_deployments", "call_deployment"]
 
@@ -36,8 +37,7 @@ _BUILD_ERRORS = (
 
 
 def _rng(agent_id: str, index: int) -> random.Random:
-    digest = hashlib.blake2b(f"{agent_id}:deployment:{index}".encode(), digest_size=8).digest()
-    return random.Random(int.from_bytes(digest, "big"))
+    return random.Random(derive_seed(agent_id, "deployment", index))
 
 
 @functools.lru_cache(maxsize=1024)  # every call of an agent asks for the same two
@@ -53,7 +53,7 @@ def call_deployment(rng: random.Random, agent_id: str) -> tuple[str, str]:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}000Z"
+    return str(Timestamp.from_datetime(moment))
 
 
 def agent_deployments(agent_id: str) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from harness import _ids
+import harness._ids as _ids
 from harness._content import Content
 
 MONTHS = (

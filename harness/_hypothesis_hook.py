@@ -6,8 +6,8 @@ so the hook must cost nearly nothing. ``register_type_strategy`` needs the type 
 module (another 0.04 s). A type of ours can only reach ``from_type`` once its module is imported, so the
 hook waits for that: when ``harness.models`` is already imported it registers at once, otherwise it puts a
 one-shot finder on ``sys.meta_path`` that registers right after ``harness.models`` is executed. The
-strategies themselves are deferred too: the strategies module, the call simulator and faker load on the
-first draw.
+strategies themselves wait too: the strategies module, the call simulator and faker load when ``from_type``
+first asks for one of our types.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 MODELS = "harness.models"
 
@@ -63,18 +66,10 @@ class _ThenRegister(importlib.abc.Loader):
 
 
 def _register() -> None:
-    """Register a deferred strategy for every payload model."""
+    """Register the harness's strategy for every payload model, resolved when ``from_type`` first asks for it."""
     from hypothesis import strategies as st
 
-    from harness import models
-
-    def deferred(cls: type[Any]) -> st.SearchStrategy[Any]:
-        def resolve() -> st.SearchStrategy[Any]:
-            from harness.strategies import TYPE_STRATEGIES
-
-            return TYPE_STRATEGIES[cls]
-
-        return st.deferred(resolve)
+    import harness.models as models
 
     for cls in (
         models.Timestamp,
@@ -94,4 +89,13 @@ def _register() -> None:
         models.UnknownEvent,
         models.BaseEvent,
     ):
-        st.register_type_strategy(cls, deferred(cls))
+        # A function, not st.deferred(): Hypothesis materialises a strategy when it is registered, which would
+        # import harness.strategies while harness.models is still being imported, perhaps by harness.strategies
+        # itself (a fresh `import hypothesis; import harness.strategies` failed on the half-imported module).
+        st.register_type_strategy(cls, _strategy_for)
+
+
+def _strategy_for(cls: type[Any]) -> SearchStrategy[Any]:
+    from harness.strategies import TYPE_STRATEGIES
+
+    return TYPE_STRATEGIES[cls]

@@ -6,10 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
+from harness._environment import DB_ENV
 from harness.delivery import Attempt, FailureKind
 from harness.store import DEFAULT_DB_PATH
 
-DB_ENV = "HARNESS_DB"
+__all__ = ["DB_ENV", "add_db_argument", "default_db", "describe_attempt"]
 
 
 def default_db() -> str:

@@ -9,7 +9,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from harness import _commands
+import harness._commands as _commands
 from harness._event_loops import event_loop_policy
 from harness.errors import HarnessError
 

@@ -11,7 +11,6 @@ the same seed giving the same bytes in any thread (the mock server plans calls i
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 import uuid
@@ -22,10 +21,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from harness import _ids
+import harness._ids as _ids
 from harness._content import Content
 from harness._deployments import call_deployment
 from harness._dialogue import ANSWER_LINE, BUILDERS, FORM_ANSWER_METRIC, Conversation, Line, voicemail_lines
+from harness._seeds import derive_seed
 from harness.errors import ConfigError
 from harness.models import (
     AGENT_END_REASONS,
@@ -86,8 +86,6 @@ INTERRUPTION_RATE = 0.15
 ANALYSIS_DELAY_MS = (2000, 8000)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Day number since the epoch -> "YYYY-MM-DDT" (a small cache, cleared when full)
-_DAY_PREFIXES: dict[int, str] = {}
 _TURNS = TypeAdapter(list[Turn])
 _CALL_TURNS = TypeAdapter(list[CallTurn])
 # Default call starts fall in the 90 days after this instant, chosen by the seed.
@@ -103,12 +101,6 @@ _ERROR_MESSAGES = {
         "Agent process exited with status 1.",
     ),
 }
-
-
-def derive_seed(seed: int, index: int) -> int:
-    """The seed of call ``index`` in a sequence started from ``seed`` (stable across Python versions)."""
-    digest = hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 def simulate_calls(*, seed: int, count: int, **options: Any) -> Iterator[list[Event]]:
@@ -187,7 +179,7 @@ def simulate_call(
         locale,
         ids,
         conversation,
-        start_time=_stamp(start_ns),
+        start_time=Timestamp.from_epoch_ns(start_ns),
         # Only an outbound phone call can fail to connect or reach voicemail.
         outbound=dial_failure or end_reason == "voicemail_detected" or outbound_to is not None,
         outbound_to=outbound_to,
@@ -214,15 +206,15 @@ def simulate_call(
     error_message = _error_message(rng, end_reason) if failed else None
 
     events: list[Event] = [
-        CallStarted(**ids.envelope(_stamp(start_ns)), call=Call(status="started", **call_fields)),
+        CallStarted(**ids.envelope(Timestamp.from_epoch_ns(start_ns)), call=Call(status="started", **call_fields)),
     ]
     turn_events: list[dict[str, Any]] = []
     for turn in transcript:
-        envelope = ids.envelope(_stamp(start_ns + _end_ms(turn) * 1_000_000))
+        envelope = ids.envelope(Timestamp.from_epoch_ns(start_ns + _end_ms(turn) * 1_000_000))
         turn_events.append({**envelope, "turn": turn, "body": turn} if legacy_fields else {**envelope, "turn": turn})
     events += _CALL_TURNS.validate_python(turn_events)  # one validation pass for all (CallTurn(...) each costs more)
 
-    end_stamp = _stamp(start_ns + end_ms * 1_000_000)
+    end_stamp = Timestamp.from_epoch_ns(start_ns + end_ms * 1_000_000)
     final: dict[str, Any] = {
         "status": "failed" if failed else "completed",
         "end_time": end_stamp,
@@ -240,7 +232,8 @@ def simulate_call(
         summary = _summary(conversation, end_reason, resolved=resolved, error_message=error_message)
         events.append(
             PostCallAnalysis(
-                **ids.envelope(_stamp(start_ns + analysis_ms * 1_000_000)), analysis=Analysis(summary=summary)
+                **ids.envelope(Timestamp.from_epoch_ns(start_ns + analysis_ms * 1_000_000)),
+                analysis=Analysis(summary=summary),
             )
         )
     return events
@@ -258,7 +251,7 @@ class _Ids:
     def envelope(self, stamp: Timestamp) -> dict[str, Any]:
         data = {"call_id": self.call_id, "agent_id": self.agent_id, "webhook_id": self.webhook_id, "timestamp": stamp}
         if self.request_seed is not None:
-            digest = hashlib.blake2b(f"{self.request_seed}:{self.events}".encode(), digest_size=16).digest()
+            digest = derive_seed(self.request_seed, self.events, bits=128).to_bytes(16, "big")
             data["webhook_request_id"] = str(uuid.UUID(bytes=digest, version=4))
         self.events += 1
         return data
@@ -331,22 +324,6 @@ def _to_ns(moment: datetime) -> int:
 
 def _date_of(ns: int) -> date:
     return (_EPOCH + timedelta(microseconds=ns // 1000)).date()
-
-
-def _stamp(ns: int) -> Timestamp:
-    """Format nanoseconds since the epoch as the platform does: UTC, ``Z``, nine fractional digits."""
-    seconds, nanos = divmod(ns, 1_000_000_000)
-    day, second = divmod(seconds, 86_400)
-    # A call's events fall on a day or two, so the date part is looked up instead of computed each time.
-    prefix = _DAY_PREFIXES.get(day)
-    if prefix is None:
-        if len(_DAY_PREFIXES) >= 4096:
-            _DAY_PREFIXES.clear()
-        moment = _EPOCH + timedelta(days=day)
-        prefix = _DAY_PREFIXES[day] = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-    hour, rest = divmod(second, 3600)
-    minute, sec = divmod(rest, 60)
-    return Timestamp(f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.{nanos:09d}Z")
 
 
 def _randint(rng: random.Random, low: int, high: int) -> int:

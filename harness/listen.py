@@ -21,7 +21,8 @@ from aiohttp import web
 
 from harness.delivery import Deliverer, Delivery, DeliverySettings, Source
 from harness.models import WEBHOOK_SECRET_HEADER
-from harness.receiver import DEFAULT_MAX_BODY_BYTES, verify_secret
+from harness.receiver import verify_secret
+from harness.reference_receiver import DEFAULT_MAX_BODY_BYTES
 from harness.server.console.tracking import state_of
 from harness.server.security import guard
 from harness.server.state import CallRecord, CallsState

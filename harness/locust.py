@@ -45,15 +45,14 @@ from locust.env import Environment
 from locust.rpc import Message
 from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, Runner, WorkerRunner
 
-from harness.delivery import FailureKind
-from harness.generate import derive_seed
+from harness._environment import SECRET_ENV
+from harness._seeds import derive_seed
+from harness.delivery import FailureKind, webhook_headers
 from harness.load.pool import MAX_POOL_CALLS, CallPool, PooledCall, PooledEvent
 from harness.load.tally import LoadTally, WorkerLedger, failure_label
-from harness.models import WEBHOOK_SECRET_HEADER
 
 __all__ = ["SECRET_ENV", "CartesiaCallUser"]
 
-SECRET_ENV = "CARTESIA_WEBHOOK_SECRET"
 USER_AGENT = "cartesia-webhook-harness/0.1 (+load)"
 ACKS_MESSAGE = "cartesia_acks"
 FLUSH_MESSAGE = "cartesia_flush"
@@ -96,11 +95,7 @@ class CartesiaCallUser(FastHttpUser):
         self._duplicates: float = settings["duplicates"]
         self._pool = _pool(type(self), self.environment)
         self._ledger = _state(self.environment).ledger
-        self._headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            WEBHOOK_SECRET_HEADER: _secret(type(self)),
-        }
+        self._headers = {**webhook_headers(_secret(type(self))), "User-Agent": USER_AGENT}
         self._rng = random.Random(derive_seed(self._pool.seed, id(self)))
 
     @task

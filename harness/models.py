@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from pydantic import (
@@ -42,8 +42,10 @@ __all__ = [
     "END_REASONS",
     "EVENT_CLASSES",
     "EVENT_TYPES",
+    "FUTURE_EVENT_TYPES",
     "LOG_LEVELS",
     "TELEPHONY_ACCOUNT_TYPES",
+    "TRUNCATION_LIMIT",
     "TURN_END_REASONS",
     "TURN_ROLES",
     "WEBHOOK_SECRET_HEADER",
@@ -71,6 +73,9 @@ __all__ = [
 WEBHOOK_SECRET_HEADER = "X-Webhook-Secret"
 
 EVENT_TYPES = ("call_started", "call_turn", "call_completed", "call_failed", "post_call_analysis")
+# Event types Cartesia may add one day ("Ignore event types you don't handle; Cartesia may add more"): what the
+# harness sends to show that a receiver answers 2xx to a type it does not know, and ignores it.
+FUTURE_EVENT_TYPES = ("call_transferred", "call_recording_ready", "agent_handoff", "agent_updated", "call_note")
 END_REASONS = (
     "agent_hangup",
     "client_hangup",
@@ -95,6 +100,9 @@ CONNECTION_TYPES = ("websocket", "phone")  # "phone" is assumed
 TELEPHONY_ACCOUNT_TYPES = ("cartesia", "twilio", "sip_trunk")
 DEPLOYMENT_REGIONS = ("US", "EU", "APAC")
 BUILTIN_METRICS = ("agent_turn_ms", "llm_first_chunk_ms", "llm_first_text_ms")
+# The agent SDK truncates tool-call arguments and results longer than this many characters
+# ("... [truncated]", or {"_truncated": true, "_preview": ...}).
+TRUNCATION_LIMIT = 30_000
 # The agent SDK's LogMessage levels; its log_event metadata is {"level", "message", "metadata": {...}}.
 LOG_LEVELS = ("info", "error")
 # Real payloads nest under 10 levels (plus what users put in metadata); pydantic cannot write back
@@ -121,6 +129,9 @@ class _StrictNumber:
 Number: TypeAlias = Annotated[int | float, _StrictNumber, WithJsonSchema({"type": "number"})]
 JsonObject: TypeAlias = dict[str, Any]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Day number since the epoch -> "YYYY-MM-DDT" (a small cache, cleared when full).
+_DAY_PREFIXES: dict[int, str] = {}
 _RFC3339 = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?(?P<tz>[Zz]|[+-]\d{2}:\d{2})$"
 )
@@ -150,12 +161,44 @@ class Timestamp(str):
 
     @classmethod
     def from_datetime(cls, value: datetime, *, nanoseconds: int | None = None) -> Timestamp:
-        """Format an aware datetime as Cartesia does: UTC, ``Z``, nine fractional digits."""
+        """Format an aware datetime as Cartesia does: UTC, ``Z``, nine fractional digits.
+
+        ``nanoseconds`` (0 to 999,999,999) replaces the fraction of a second, which a datetime holds only to
+        the microsecond.
+        """
         if value.tzinfo is None:
             raise ValueError("timestamps must be timezone-aware")
+        if nanoseconds is not None and not 0 <= nanoseconds < 1_000_000_000:
+            raise ValueError(f"nanoseconds: expected 0 to 999,999,999, got {nanoseconds!r}")
         utc = value.astimezone(UTC)
+        whole = (utc - _EPOCH) // timedelta(seconds=1)
         nanos = utc.microsecond * 1000 if nanoseconds is None else nanoseconds
-        return cls(utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z")
+        return cls.from_epoch_ns(whole * 1_000_000_000 + nanos)
+
+    @classmethod
+    def from_epoch_ns(cls, ns: int, *, digits: int = 9) -> Timestamp:
+        """Format nanoseconds since the Unix epoch as Cartesia does: UTC, ``Z``, ``digits`` fractional digits.
+
+        Every RFC 3339 time the harness writes is formatted here. The generator formats one per event, so the
+        date part is looked up rather than computed each time (a call's events fall on a day or two).
+        """
+        seconds, nanos = divmod(ns, 1_000_000_000)
+        day, second = divmod(seconds, 86_400)
+        prefix = _DAY_PREFIXES.get(day)
+        if prefix is None:
+            if len(_DAY_PREFIXES) >= 4096:
+                _DAY_PREFIXES.clear()
+            moment = _EPOCH + timedelta(days=day)
+            prefix = _DAY_PREFIXES[day] = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        hour, rest = divmod(second, 3600)
+        minute, sec = divmod(rest, 60)
+        fraction = f".{nanos:09d}"[: digits + 1] if digits > 0 else ""
+        return cls(f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}{fraction}Z")
+
+    @classmethod
+    def now(cls) -> Timestamp:
+        """The current time, formatted as Cartesia does (microsecond resolution, nine digits)."""
+        return cls.from_datetime(datetime.now(UTC))
 
     @property
     def datetime(self) -> datetime:

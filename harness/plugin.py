@@ -2,7 +2,8 @@
 
 Thin on purpose: everything here wires the public API (``harness.checks``, ``harness.sender``,
 ``harness.server``, ``harness.serving``, ``harness.generate``) into pytest. Module-level imports are
-pytest and the standard library only, so a session that never uses the harness pays almost nothing.
+pytest, the standard library and the names of the environment variables (``harness._environment``)
+only, so a session that never uses the harness pays almost nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from harness._environment import DB_ENV, SECRET_ENV, URL_ENV
 
 if TYPE_CHECKING:
     from harness.checks import CheckResult, Report
@@ -35,13 +38,13 @@ class _Option:
 
 
 _OPTIONS = (
-    _Option("target", "CARTESIA_WEBHOOK_URL", "webhook receiver URL to run the contract checks against"),
-    _Option("secret", "CARTESIA_WEBHOOK_SECRET", "the receiver's webhook secret"),
+    _Option("target", URL_ENV, "webhook receiver URL to run the contract checks against"),
+    _Option("secret", SECRET_ENV, "the receiver's webhook secret"),
     _Option("probe", "CARTESIA_PROBE_URL", "the receiver's state probe URL (enables side-effect checks)"),
     _Option("checks", "CARTESIA_CHECKS", "comma-separated contract checks to run (default: all)"),
     _Option("latency-budget", "CARTESIA_LATENCY_BUDGET", "seconds a receiver may take to answer (default: 10)"),
     _Option("seed", "CARTESIA_SEED", "seed of the generated payloads (default: 0)"),
-    _Option("db", "HARNESS_DB", "delivery log of the contract checks (default: .harness/deliveries.db)"),
+    _Option("db", DB_ENV, "delivery log of the contract checks (default: .harness/deliveries.db)"),
 )
 
 

@@ -1,36 +1,35 @@
-"""Helpers for webhook receivers, and a reference receiver that does everything right.
+"""Helpers for your own webhook receiver: check the secret, and key events to act on each one once.
 
-Use :func:`verify_secret` and :func:`harness.parse_event` in your own receiver. The reference receiver
-(:func:`create_app`) is what the contract checker is measured against and what ``harness demo`` runs.
+Use :func:`verify_secret` and :func:`event_key` with :func:`harness.parse_event` in your receiver, or copy
+them: they need only the standard library and :mod:`harness.models` (no web framework).
+
+The reference receiver (a correct receiver as an aiohttp app, what ``harness receiver`` and ``harness demo``
+run) lives in :mod:`harness.reference_receiver`; ``harness.receiver.create_app`` still finds it, importing
+aiohttp only when it is asked for.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from harness.models import BaseEvent, CallTurn, UnknownEvent
 
-from harness.errors import PayloadError
-from harness.models import WEBHOOK_SECRET_HEADER, BaseEvent, CallTurn, Event, UnknownEvent, parse_event
+if TYPE_CHECKING:
+    from harness.reference_receiver import DEFAULT_MAX_BODY_BYTES as DEFAULT_MAX_BODY_BYTES
+    from harness.reference_receiver import DEFAULT_PROBE_PATH as DEFAULT_PROBE_PATH
+    from harness.reference_receiver import DEFAULT_WEBHOOK_PATH as DEFAULT_WEBHOOK_PATH
+    from harness.reference_receiver import ReceiverState as ReceiverState
+    from harness.reference_receiver import create_app as create_app
 
-__all__ = [
-    "DEFAULT_PROBE_PATH",
-    "DEFAULT_WEBHOOK_PATH",
-    "ReceiverState",
-    "create_app",
-    "event_key",
-    "verify_secret",
-]
+__all__ = ["event_key", "verify_secret"]
 
-DEFAULT_WEBHOOK_PATH = "/webhooks"
-DEFAULT_PROBE_PATH = "/_harness/processed"
-DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
-
-EventHandler = Callable[[Event], Awaitable[None] | None]
+# What moved to harness.reference_receiver, still importable from here for existing callers.
+_REFERENCE_RECEIVER_NAMES = frozenset(
+    {"DEFAULT_MAX_BODY_BYTES", "DEFAULT_PROBE_PATH", "DEFAULT_WEBHOOK_PATH", "ReceiverState", "create_app"}
+)
 
 
 def verify_secret(provided: str | None, secret: str | Sequence[str]) -> bool:
@@ -73,74 +72,10 @@ def event_key(event: BaseEvent) -> str:
     return f"{event.type}|{call}"
 
 
-@dataclass
-class ReceiverState:
-    """What the reference receiver has acted on, in order; served by the state probe."""
+def __getattr__(name: str) -> Any:
+    # PEP 562: the reference receiver needs aiohttp, which the helpers above must not import.
+    if name in _REFERENCE_RECEIVER_NAMES:
+        import harness.reference_receiver as reference_receiver
 
-    processed: list[dict[str, Any]] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
-
-    def act_once(self, event: Event) -> bool:
-        """Record ``event`` unless an equal one was acted on; True when it is new.
-
-        There is no ``await`` between the membership test and the insert, so two concurrent
-        deliveries of one event cannot both pass the test on aiohttp's single event loop.
-        """
-        key = event_key(event)
-        if key in self.seen:
-            return False
-        self.seen.add(key)
-        self.processed.append({"type": event.type, "call_id": event.call_id, "timestamp": event.timestamp, "key": key})
-        return True
-
-    def clear(self) -> None:
-        """Forget everything acted on."""
-        self.processed.clear()
-        self.seen.clear()
-
-
-STATE_KEY = web.AppKey("harness_receiver_state", ReceiverState)
-
-
-def create_app(
-    secret: str | Sequence[str],
-    *,
-    path: str = DEFAULT_WEBHOOK_PATH,
-    probe_path: str | None = DEFAULT_PROBE_PATH,
-    on_event: EventHandler | None = None,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-) -> web.Application:
-    """The reference webhook receiver as an aiohttp application.
-
-    It verifies the secret before reading the body (401 otherwise), answers 400 to a payload that
-    is not a JSON object with a ``type``, 200 to every event including unknown types, acts on each
-    event once however often or concurrently it arrives, and serves the state probe at
-    ``probe_path`` (``None`` to leave it out). ``on_event`` is called once per new event. Bodies up to
-    ``max_body_bytes`` are accepted (a long call's ``call_completed`` is several MiB).
-    """
-    state = ReceiverState()
-
-    async def receive(request: web.Request) -> web.Response:
-        if not verify_secret(request.headers.get(WEBHOOK_SECRET_HEADER), secret):
-            return web.json_response({"error": f"missing or wrong {WEBHOOK_SECRET_HEADER} header"}, status=401)
-        try:
-            event = parse_event(await request.read())
-        except PayloadError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        if state.act_once(event) and on_event is not None:
-            outcome = on_event(event)
-            if outcome is not None:
-                await outcome
-        return web.json_response({"received": event.type})
-
-    async def probe(request: web.Request) -> web.Response:
-        return web.json_response({"processed": state.processed})
-
-    # aiohttp's default 1 MiB body limit would 413 a long call's call_completed (its full transcript,
-    # twice with the legacy body); real receivers must take those.
-    app = web.Application(client_max_size=max_body_bytes)
-    app[STATE_KEY] = state
-    app.router.add_post(path, receive)
-    if probe_path is not None:
-        app.router.add_get(probe_path, probe)
-    return app
+        return getattr(reference_receiver, name)
+    raise AttributeError(f"module 'harness.receiver' has no attribute {name!r}")

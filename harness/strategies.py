@@ -34,8 +34,10 @@ from harness.models import (
     DIRECTIONS,
     END_REASONS,
     EVENT_TYPES,
+    FUTURE_EVENT_TYPES,
     LOG_LEVELS,
     TELEPHONY_ACCOUNT_TYPES,
+    TRUNCATION_LIMIT,
     TURN_END_REASONS,
     TURN_ROLES,
     Analysis,
@@ -83,9 +85,8 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=WireModel)
+_Ended = TypeVar("_Ended", CallCompleted, CallFailed)
 
-# The agent SDK truncates tool arguments and results above this many characters.
-SDK_TRUNCATION_LIMIT = 30_000
 # Values outside the documented vocabularies, which receivers must tolerate.
 UNKNOWN_VOCABULARY = ("voicemail_detected", "transferred", "ringing", "moderator", "webrtc", "vonage", "SA", "")
 _EXOTIC_TEXT = (
@@ -126,7 +127,7 @@ def texts(draw: st.DrawFn, *, edge_cases: bool = False, max_size: int = 80) -> s
         if kind == "exotic":
             return draw(st.sampled_from(_EXOTIC_TEXT))
         if kind == "long":
-            size = draw(st.integers(min_value=SDK_TRUNCATION_LIMIT + 1, max_value=SDK_TRUNCATION_LIMIT + 5000))
+            size = draw(st.integers(min_value=TRUNCATION_LIMIT + 1, max_value=TRUNCATION_LIMIT + 5000))
             unit = draw(st.sampled_from(("word ", "é", "日本", "😀")))
             return (unit * size)[:size]
     return draw(st.text(_SAFE_TEXT, max_size=max_size))
@@ -429,35 +430,42 @@ def call_turn_events(
     return _event(draw, CallTurn, body, unknown_fields=unknown_fields, edge_cases=edge_cases)
 
 
-def _ended_body(draw: st.DrawFn, call: Call, *, legacy_fields: bool | None, edge_cases: bool) -> dict[str, Any]:
-    legacy = draw(st.booleans()) if legacy_fields is None else legacy_fields
+@st.composite
+def _call_ended_events(
+    draw: st.DrawFn,
+    cls: type[_Ended],
+    status: str,
+    *,
+    legacy_fields: bool | None,
+    unknown_fields: bool,
+    edge_cases: bool,
+) -> _Ended:
+    call = draw(calls(status=status, unknown_fields=unknown_fields, edge_cases=edge_cases))
     body: dict[str, Any] = {"call": call}
-    if legacy:
+    if draw(st.booleans()) if legacy_fields is None else legacy_fields:
         body["body"] = call.transcript if call.transcript is not None else []
         body["end_reason"] = call.end_reason
         if edge_cases and draw(st.booleans()):
             del body["call"]  # the 2025 format: no call object at all
-    return body
+    return _event(draw, cls, body, unknown_fields=unknown_fields, edge_cases=edge_cases)
 
 
-@st.composite
 def call_completed_events(
-    draw: st.DrawFn, *, legacy_fields: bool | None = None, unknown_fields: bool = False, edge_cases: bool = False
-) -> CallCompleted:
+    *, legacy_fields: bool | None = None, unknown_fields: bool = False, edge_cases: bool = False
+) -> st.SearchStrategy[CallCompleted]:
     """A ``call_completed`` event; legacy ``body``/``end_reason`` mirror the call when present."""
-    call = draw(calls(status="completed", unknown_fields=unknown_fields, edge_cases=edge_cases))
-    body = _ended_body(draw, call, legacy_fields=legacy_fields, edge_cases=edge_cases)
-    return _event(draw, CallCompleted, body, unknown_fields=unknown_fields, edge_cases=edge_cases)
+    return _call_ended_events(
+        CallCompleted, "completed", legacy_fields=legacy_fields, unknown_fields=unknown_fields, edge_cases=edge_cases
+    )
 
 
-@st.composite
 def call_failed_events(
-    draw: st.DrawFn, *, legacy_fields: bool | None = None, unknown_fields: bool = False, edge_cases: bool = False
-) -> CallFailed:
+    *, legacy_fields: bool | None = None, unknown_fields: bool = False, edge_cases: bool = False
+) -> st.SearchStrategy[CallFailed]:
     """A ``call_failed`` event; legacy ``body``/``end_reason`` mirror the call when present."""
-    call = draw(calls(status="failed", unknown_fields=unknown_fields, edge_cases=edge_cases))
-    body = _ended_body(draw, call, legacy_fields=legacy_fields, edge_cases=edge_cases)
-    return _event(draw, CallFailed, body, unknown_fields=unknown_fields, edge_cases=edge_cases)
+    return _call_ended_events(
+        CallFailed, "failed", legacy_fields=legacy_fields, unknown_fields=unknown_fields, edge_cases=edge_cases
+    )
 
 
 @st.composite
@@ -473,7 +481,7 @@ def post_call_analysis_events(
 def unknown_events(draw: st.DrawFn, *, unknown_fields: bool = False, edge_cases: bool = False) -> UnknownEvent:
     """An event of a type Cartesia may add later; receivers must answer 2xx and ignore it."""
     event_type = draw(
-        st.sampled_from(("call_transferred", "agent_updated", "call_recording_ready"))
+        st.sampled_from(FUTURE_EVENT_TYPES)
         | st.text(_ANY_TEXT if edge_cases else _SAFE_TEXT, max_size=30).filter(lambda t: t not in EVENT_TYPES)
     )
     return _event(draw, UnknownEvent, {"type": event_type}, unknown_fields=unknown_fields, edge_cases=edge_cases)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from harness._commands._tls import add_tls_arguments
 from harness._console import color_enabled
+from harness._environment import SECRET_ENV, require_webhook_secret
 from harness._logcli import DB_ENV, default_db
 from harness.checks import list_checks, run_checks
-from harness.checks.auth import SECRET_ENV
 from harness.errors import ConfigError
 from harness.store import DEFAULT_DB_PATH
 
@@ -65,9 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.url:
         raise ConfigError("no URL: pass the receiver's webhook URL, e.g. harness check http://127.0.0.1:8000/webhooks")
-    secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV, "")
-    if not secret:
-        raise ConfigError(f"no secret: pass --secret S or set {SECRET_ENV} to the secret your receiver expects")
+    secret = require_webhook_secret(args.secret, hint=" to the secret your receiver expects")
     db = None if args.no_db else (args.db or default_db())
     report = run_checks(
         args.url,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 
 from harness._console import color_enabled, paint
 from harness._logcli import add_db_argument, describe_attempt
 from harness.delivery import FailureKind
 from harness.errors import ConfigError
+from harness.models import Timestamp
 from harness.store import DeliveryLog, StoredDelivery
 
 HELP = "list logged deliveries, newest first"
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
 def summary_line(delivery: StoredDelivery, *, colored: bool = False) -> str:
     """One delivery: id, time, event type, call, outcome of the last attempt, how many attempts."""
-    when = datetime.fromtimestamp(delivery.created_at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    when = Timestamp.from_epoch_ns(round(delivery.created_at * 1_000_000) * 1000, digits=3)
     last = delivery.attempts[-1] if delivery.attempts else None
     outcome = describe_attempt(last) if last is not None else "no attempt"
     undecided = last is not None and (last.in_flight or last.failure == FailureKind.UNKNOWN)

@@ -18,7 +18,7 @@ from harness._console import color_enabled, paint
 from harness._logcli import DB_ENV, default_db
 from harness.checks import Report, arun_checks
 from harness.errors import ConfigError
-from harness.receiver import DEFAULT_PROBE_PATH, DEFAULT_WEBHOOK_PATH, create_app
+from harness.reference_receiver import DEFAULT_PROBE_PATH, DEFAULT_WEBHOOK_PATH, create_app
 from harness.serving import AppServer
 from harness.store import DEFAULT_DB_PATH
 

@@ -12,16 +12,19 @@ from harness._fixture_files import fixture_name, prepare_folder
 from harness.errors import ConfigError
 from harness.generate import DOMAINS, LOCALES, OUTCOMES, simulate_calls
 from harness.models import Event
+from harness.scenarios import MAX_TURNS
 
 HELP = "write simulated calls as JSON fixture files (one per event, or JSON Lines)"
 
 JSONL_NAME = "events.jsonl"
+# Calls one run may write: the README's "Bounds" table.
+MAX_FIXTURE_CALLS = 1_000_000
 # Without a terminal, a progress line is printed every this many calls.
 PROGRESS_EVERY = 1000
 
 
-def _integer(minimum: int | None = None) -> Callable[[str], int]:
-    """An argparse type: an integer, at least ``minimum`` when one is given."""
+def _integer(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer, at least ``minimum`` and at most ``maximum`` when they are given."""
     expected = "an integer" if minimum is None else f"an integer >= {minimum}"
 
     def parse(text: str) -> int:
@@ -31,13 +34,21 @@ def _integer(minimum: int | None = None) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
         if minimum is not None and value < minimum:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"expected at most {maximum:,}, got {text!r}")
         return value
 
     return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--calls", type=_integer(1), default=1, metavar="N", help="number of calls (default: 1)")
+    parser.add_argument(
+        "--calls",
+        type=_integer(1, MAX_FIXTURE_CALLS),
+        default=1,
+        metavar="N",
+        help=f"number of calls (default: 1, at most {MAX_FIXTURE_CALLS:,})",
+    )
     parser.add_argument(
         "--seed", type=_integer(), default=0, metavar="S", help="seed; the same seed writes the same bytes"
     )
@@ -52,7 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--domain", choices=DOMAINS, help="conversation domain (default: mixed)")
     parser.add_argument("--locale", choices=LOCALES, help="faker locale for names and addresses (default: mixed)")
     parser.add_argument(
-        "--turns", type=_integer(0), metavar="N", help="user and assistant turns per call (default: varies)"
+        "--turns",
+        type=_integer(0, MAX_TURNS),
+        metavar="N",
+        help=f"user and assistant turns per call (default: varies, at most {MAX_TURNS:,})",
     )
     parser.add_argument(
         "--no-legacy-fields",

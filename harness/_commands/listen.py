@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
 import sys
 from typing import TextIO
@@ -13,6 +12,7 @@ from typing import TextIO
 from harness._bounds import require_seconds
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._console import color_enabled, paint
+from harness._environment import SECRET_ENV, webhook_secret
 from harness._logcli import add_db_argument
 from harness._net import require_http_url
 from harness._redact import mask_url
@@ -23,7 +23,6 @@ from harness.server.config import is_loopback
 from harness.store import DeliveryLog
 
 HELP = "forward real Cartesia deliveries to a local receiver, recording each in the delivery log"
-SECRET_ENV = "CARTESIA_WEBHOOK_SECRET"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     require_http_url(args.forward_to, "--forward-to")
     require_seconds("--timeout", args.timeout, high=MAX_TIMEOUT)
-    secret = args.secret or os.environ.get(SECRET_ENV) or None
+    secret = webhook_secret(args.secret)
     if not is_loopback(args.host) and secret is None:
         raise ConfigError(
             f"--host {args.host}: listening beyond loopback forwards whatever anyone sends to your receiver; pass"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import signal
 import sys
@@ -18,6 +17,7 @@ from types import FrameType
 import aiohttp
 
 from harness._console import color_enabled
+from harness._environment import SECRET_ENV, require_webhook_secret
 from harness._net import require_http_url, require_reachable
 from harness.checks.probe import Probe
 from harness.errors import ConfigError
@@ -50,7 +50,7 @@ def _bound(name: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", nargs="?", metavar="URL", help="the receiver's webhook URL (not with --worker)")
-    parser.add_argument("--secret", help="webhook secret sent in X-Webhook-Secret (default: $CARTESIA_WEBHOOK_SECRET)")
+    parser.add_argument("--secret", help=f"webhook secret sent in X-Webhook-Secret (default: ${SECRET_ENV})")
     parser.add_argument("--probe", metavar="URL", help="the receiver's state probe: reconcile what it acted on")
     parser.add_argument("--users", type=int, default=10, help=f"concurrent calls (default 10; {_bound('users')})")
     parser.add_argument(
@@ -95,9 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if not locust_installed():
         raise ConfigError(f"harness load needs Locust, which is not installed: {INSTALL_HINT}")
-    secret = args.secret or os.environ.get("CARTESIA_WEBHOOK_SECRET")
-    if not secret:
-        raise ConfigError("no secret: pass --secret S or set CARTESIA_WEBHOOK_SECRET")
+    secret = require_webhook_secret(args.secret)
     if args.worker:
         return _run_worker(args, secret)
     if args.master_host:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from aiohttp import web
 
+from harness._environment import SECRET_ENV, require_webhook_secret
 from harness._net import bind_socket
-from harness.errors import ConfigError
-from harness.receiver import DEFAULT_PROBE_PATH, DEFAULT_WEBHOOK_PATH, create_app
+from harness.reference_receiver import DEFAULT_PROBE_PATH, DEFAULT_WEBHOOK_PATH, create_app
 
 HELP = "run the reference webhook receiver"
 
@@ -20,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--secret",
         action="append",
-        help="accepted secret; repeat during a rotation (default: $CARTESIA_WEBHOOK_SECRET)",
+        help=f"accepted secret; repeat during a rotation (default: ${SECRET_ENV})",
     )
     parser.add_argument("--path", default=DEFAULT_WEBHOOK_PATH, help=f"webhook path (default: {DEFAULT_WEBHOOK_PATH})")
     parser.add_argument(
@@ -29,9 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    secrets = args.secret or [s for s in [os.environ.get("CARTESIA_WEBHOOK_SECRET")] if s]
-    if not secrets:
-        raise ConfigError("no secret: pass --secret S or set CARTESIA_WEBHOOK_SECRET")
+    secrets = args.secret or [require_webhook_secret(None)]
     sock = bind_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
     print(f"reference receiver: http://{host}:{port}{args.path}  (probe: http://{host}:{port}{args.probe_path})")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 
 from harness._bounds import require_seconds
 from harness._commands._tls import add_tls_arguments, tls_options
+from harness._environment import SECRET_ENV, webhook_secret
 from harness._logcli import add_db_argument, describe_attempt
 from harness._net import require_http_url
 from harness._redact import has_masked_password, mask_url
@@ -17,7 +17,6 @@ from harness.models import WEBHOOK_SECRET_HEADER
 from harness.store import DeliveryLog, StoredDelivery
 
 HELP = "re-send a logged delivery (the exact bytes) and log the new attempt"
-SECRET_ENV = "CARTESIA_WEBHOOK_SECRET"
 # Set by the HTTP client for each request; replaying the logged values would be wrong.
 _PER_REQUEST_HEADERS = frozenset({"host", "content-length", "user-agent", "connection", "transfer-encoding"})
 
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         if has_masked_password(url):
             raise ConfigError(f"{url}: the log keeps the URL's password masked; pass --to URL with the password")
         require_http_url(url, "--to")
-        headers = replay_headers(original, args.secret if args.secret is not None else os.environ.get(SECRET_ENV))
+        headers = replay_headers(original, webhook_secret(args.secret))
         settings = DeliverySettings(timeout=args.timeout, **tls_options(args))
         delivery = asyncio.run(_replay(original, url, headers, settings, log))
     print(f"{delivery.id} (replay of {original.id}) -> {mask_url(url)}: {describe_attempt(delivery.last)}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import signal
 import sys
@@ -14,6 +13,7 @@ from typing import TextIO
 from harness._bounds import require_seconds
 from harness._commands._tls import add_tls_arguments, tls_options
 from harness._console import color_enabled, paint
+from harness._environment import SECRET_ENV, require_webhook_secret
 from harness._logcli import DB_ENV, default_db
 from harness._net import require_http_url, require_reachable
 from harness.delivery import MAX_TIMEOUT, Deliverer, Delivery, DeliverySettings
@@ -27,7 +27,7 @@ HELP = "send scenario events to a webhook receiver once (no server needed)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", required=True, metavar="URL", help="the receiver's webhook URL")
-    parser.add_argument("--secret", help="webhook secret sent in X-Webhook-Secret (default: $CARTESIA_WEBHOOK_SECRET)")
+    parser.add_argument("--secret", help=f"webhook secret sent in X-Webhook-Secret (default: ${SECRET_ENV})")
     parser.add_argument(
         "--scenario", action="append", default=[], metavar="NAME", help="a bundled scenario (repeatable)"
     )
@@ -43,9 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    secret = args.secret or os.environ.get("CARTESIA_WEBHOOK_SECRET")
-    if not secret:
-        raise ConfigError("no secret: pass --secret S or set CARTESIA_WEBHOOK_SECRET")
+    secret = require_webhook_secret(args.secret)
     if not args.scenario and not args.files:
         raise ConfigError("nothing to send: pass --scenario NAME (e.g. happy-path) or scenario FILE paths")
     require_http_url(args.to, "--to")

@@ -8,7 +8,7 @@ import signal
 import sys
 
 from harness._commands._tls import add_tls_arguments
-from harness._redact import mask_text, mask_url
+from harness._redact import mask_url
 from harness.server import MockServer, ServerConfig, resolve_config
 from harness.server.config import DEFAULT_PORT
 
@@ -99,7 +99,6 @@ async def _serve(config: ServerConfig, scenarios: list[str]) -> int:
         await stop.wait()
         print(f"{received[0] if received else 'stop'}: finishing in-flight deliveries, then exiting", flush=True)
     print(f"stopped; {server.log.path} has every delivery recorded", flush=True)
-    for error in server.errors:
-        message = mask_text(f"{type(error).__name__}: {error}", server.known_secrets)
+    for message in server.error_messages():
         print(f"harness serve: error inside the server: {message}", file=sys.stderr)
     return 1 if server.errors else 0

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
-from harness.delivery import webhook_headers
+from harness._environment import SECRET_ENV
+from harness.delivery.endpoint import webhook_headers
 from harness.models import WEBHOOK_SECRET_HEADER
 
 __all__ = ["CORRECT", "NO_HEADER", "SECRET_ENV", "Auth"]
 
-SECRET_ENV = "CARTESIA_WEBHOOK_SECRET"
 Transform = Literal["same", "empty", "literal", "drop_last", "append", "swapcase"]
 
 
@@ -46,7 +46,7 @@ class Auth:
         return secret.swapcase()
 
     def headers(self, secret: str) -> dict[str, str]:
-        """The platform's request headers, with this variant's secret header (or none)."""
+        """The request headers: the JSON content type and, unless left out, the secret header."""
         if self.header_name is None:
             return webhook_headers(None)
         return webhook_headers(self.value(secret), header_name=self.header_name)

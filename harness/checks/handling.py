@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +18,7 @@ from harness.checks.violations import (
 from harness.delivery import Delivery
 from harness.errors import HarnessError
 from harness.generate import COMPLETED_END_REASONS
+from harness.legacy import to_2025_format
 from harness.models import END_REASONS, BaseEvent, CallTurn
 
 # Values outside the documented ten occur; the agent SDK speaks of voicemail_detected.
@@ -54,8 +54,7 @@ async def handles_payload_without_legacy_fields(ctx: CheckContext) -> None:
 async def handles_legacy_2025_format(ctx: CheckContext) -> None:
     """A call_completed in the 2025 format (no call object, transcript in body) gets a 2xx; a warning if not."""
     ended = payloads.call_wire(ctx.call(label="2025"))[-2]
-    request_id = "MZ" + hashlib.sha256(str(ended.get("call_id")).encode()).hexdigest()[:32]
-    delivery = await ctx.send(payloads.legacy_2025(ended, request_id))
+    delivery = await ctx.send(to_2025_format(ended))
     if not delivery.ok:
         raise LegacyFormatRefused(delivery)
 

@@ -1,4 +1,4 @@
-"""Realistic variations of generated calls, as wire dicts: unknown fields, omitted or null optionals, 2025 format.
+"""Realistic variations of generated calls, as wire dicts: unknown fields, omitted or null optionals, ...
 
 Every transformation keeps what the platform documents as always present (the envelope, the call's
 id, status, start time and end reason, each turn's role) and changes only what the reference marks as
@@ -19,7 +19,6 @@ __all__ = [
     "UNICODE_LINES",
     "call_wire",
     "inject_unknown_fields",
-    "legacy_2025",
     "map_turns",
     "noncanonical_json",
     "null_optionals",
@@ -159,22 +158,6 @@ def truncated_tool_calls(events: list[Wire]) -> list[Wire]:
         return {**turn, "tool_calls": [*(turn.get("tool_calls") or []), *copy.deepcopy(extra)]}
 
     return map_turns(events, change)
-
-
-def legacy_2025(event: Wire, request_id: str) -> Wire:
-    """A ``call_completed`` in the 2025 format: no call object, the transcript in ``body``, ``request_id``."""
-    keep = ("end_timestamp", "role", "start_timestamp", "text", "tts_ttfb", "stt_ttfb")
-    transcript = event.get("call", {}).get("transcript") or event.get("body") or []
-    return {
-        "type": "call_completed",
-        "request_id": request_id,
-        "agent_id": event.get("agent_id"),
-        "webhook_id": event.get("webhook_id"),
-        "body": [
-            {key: turn[key] for key in keep if key in turn} for turn in transcript if turn.get("role") != "system"
-        ],
-        "timestamp": event.get("timestamp"),
-    }
 
 
 def noncanonical_json(event: Wire) -> bytes:

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from harness._environment import SECRET_ENV
 from harness._net import bind_socket
 from harness.errors import HarnessError
 from harness.load.settings import LoadSettings
@@ -39,7 +40,6 @@ __all__ = [
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "_locustfiles" / "cartesia_calls.py"
 INSTALL_HINT = "pip install 'cartesia-webhook-harness[load]'"
-SECRET_ENV = "CARTESIA_WEBHOOK_SECRET"
 # How long a master waits for its workers to connect: local ones start in seconds; remote ones are started by hand.
 LOCAL_WORKERS_WAIT = 60
 REMOTE_WORKERS_WAIT = 600

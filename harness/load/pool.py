@@ -12,9 +12,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness import _ids
+import harness._ids as _ids
+from harness._seeds import derive_seed
 from harness.errors import ConfigError
-from harness.generate import derive_seed, simulate_call
+from harness.generate import simulate_call
 
 __all__ = ["MAX_POOL_CALLS", "CallPool", "PooledCall", "PooledEvent"]
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the server's route modules: the app key for the server, JSON bodies, and the error shape.
+"""Helpers shared by the server's route modules: JSON bodies, true/false query parameters, and the error shape.
 
 Every error any route answers goes through :func:`fail`, which picks the shape by the request's
 ``Cartesia-Version`` header (bound by the :func:`api_version` middleware, the first to see a request, for
@@ -18,28 +18,24 @@ from __future__ import annotations
 import re
 import uuid
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-
-if TYPE_CHECKING:
-    from harness.server.app import MockServer
+from pydantic import TypeAdapter, ValidationError
 
 __all__ = [
     "API_VERSION_HEADER",
     "ERROR_CODES",
-    "SERVER",
     "VERSIONED_ERRORS_SINCE",
     "api_version",
     "error_body",
     "fail",
+    "found",
     "json_object",
     "json_response",
-    "server_of",
+    "query_flag",
 ]
-
-SERVER: web.AppKey[MockServer] = web.AppKey("harness_mock_server")
 
 API_VERSION_HEADER = "Cartesia-Version"
 # The first API version whose errors carry error_code, title, message and request_id.
@@ -54,14 +50,12 @@ ERROR_CODES = {
     421: "misdirected_request",
     500: "internal_error",
 }
+T = TypeVar("T")
+_BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The Cartesia-Version of the request being handled; None when it sent none (or outside the platform routes).
 _API_VERSION: ContextVar[str | None] = ContextVar("harness_api_version", default=None)
-
-
-def server_of(request: web.Request) -> MockServer:
-    """The MockServer that owns this request's application."""
-    return request.app[SERVER]
 
 
 def json_response(data: Any, *, status: int = 200) -> web.Response:
@@ -80,6 +74,19 @@ async def json_object(request: web.Request, *, empty: dict[str, Any] | None = No
     if not isinstance(data, dict):
         fail(400, "Invalid JSON", "The request body must be a JSON object.")
     return data
+
+
+def query_flag(text: str | None, name: str) -> bool | None:
+    """A true/false query parameter: None when absent or empty, else ValueError naming ``name``.
+
+    The words are pydantic's, in any case: true/false, 1/0, yes/no, on/off (a checked HTML checkbox), t/f, y/n.
+    """
+    if text is None or text == "":
+        return None
+    try:
+        return _BOOLEAN.validate_python(text)
+    except ValidationError:
+        raise ValueError(f'field "{name}": expected true or false, got {text[:40]!r}.') from None
 
 
 @web.middleware
@@ -121,6 +128,13 @@ def fail(status: int, message: str, description: str) -> NoReturn:
     The body's shape follows the request's ``Cartesia-Version`` (see the module docstring).
     """
     raise _error(status, message, description)
+
+
+def found(value: T | None, title: str, message: str) -> T:
+    """``value`` when a lookup found it; else stop handling with a 404 saying what was not found."""
+    if value is None:
+        fail(404, title, message)
+    return value
 
 
 _ERRORS: dict[int, type[web.HTTPException]] = {

@@ -1,60 +1,36 @@
-"""The mock Cartesia server: plays scenarios against a receiver and serves the Calls and webhooks APIs."""
+"""The mock Cartesia server's lifecycle: it puts together the Calls API's state, the webhooks, the call
+playback and the routes, serves them on loopback, and stops them in order."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 import secrets
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
-from harness._redact import mask_text
-from harness.delivery import Deliverer, Delivery
-from harness.errors import ConfigError, HarnessError
-from harness.player import play
-from harness.scenarios import (
-    Plan,
-    PlannedCall,
-    PlannedDelivery,
-    Scenario,
-    ScenarioCatalog,
-    load_scenario,
-    scenario_with_params,
-)
-from harness.server import batches_api, calls_api, control, deployments_api, security, webhooks_api
-from harness.server._http import SERVER, api_version, fail
+from harness.delivery.endpoint import Endpoint
+from harness.delivery.records import Delivery
+from harness.scenarios import Scenario, ScenarioCatalog
+from harness.server._http import api_version
+from harness.server.batches_api import setup as setup_batches
+from harness.server.calls_api import auth_middleware
+from harness.server.calls_api import routes as calls_routes
 from harness.server.config import ServerConfig
-from harness.server.console import setup_console
-from harness.server.state import CallsState, Webhook, WebhookRegistry, now
+from harness.server.console.app import setup_console
+from harness.server.control import routes as control_routes
+from harness.server.deployments_api import routes as deployments_routes
+from harness.server.error_log import ErrorLog
+from harness.server.playback import STOP_GRACE, CallPlayback
+from harness.server.security import guard
+from harness.server.services import SERVICES, Services
+from harness.server.state import CallsState
+from harness.server.webhooks import Webhook, WebhookRegistry
+from harness.server.webhooks_api import routes as webhooks_routes
 from harness.serving import AppServer
 from harness.store import DeliveryLog
 
 __all__ = ["MockServer"]
-
-logger = logging.getLogger("harness.server")
-
-# Seconds in-flight deliveries get to finish when the server stops; then they are cancelled (and logged as
-# such). With the HTTP server's own shutdown, stopping stays well within the 2 s a SIGTERM may take.
-STOP_GRACE = 0.5
-
-
-@web.middleware
-async def _record_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn an unexpected exception into a JSON 500 and record it, so check_errors() can re-raise it."""
-    try:
-        response: web.StreamResponse = await handler(request)
-        return response
-    except web.HTTPException:
-        raise
-    except Exception as exc:
-        server = request.app[SERVER]
-        server.record_error(exc)
-        fail(500, "Internal error", mask_text(f"{type(exc).__name__}: {exc}", server.known_secrets))
 
 
 class MockServer:
@@ -67,28 +43,21 @@ class MockServer:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.calls = CallsState(max_calls=config.max_calls)
-        self.webhooks = WebhookRegistry()
-        self.errors: list[BaseException] = []
+        # The only holder of where deliveries go; it also keeps every secret any webhook has had, masked
+        # wherever a receiver echoes one back, rotated ones included.
+        self.webhooks = WebhookRegistry(known_secrets=[config.secret] if config.secret else [])
         self.scenarios = ScenarioCatalog(config.scenario_dirs)
+        self._errors = ErrorLog(masked=self.webhooks.known_secrets)
         # Every run draws its own call ids (two runs, or two servers on one log, never share one), unless
         # the user fixes the seed to get the same ids again.
         self.id_space = f"seed:{config.seed}" if config.seed is not None else secrets.token_hex(8)
-        # Secrets any webhook has had: masked wherever a receiver echoes one back, rotated ones included.
-        self.known_secrets: set[str] = {config.secret} if config.secret else set()
+        self._playback = CallPlayback(
+            config, calls=self.calls, webhooks=self.webhooks, errors=self._errors, id_space=self.id_space
+        )
         self.log: DeliveryLog = None  # type: ignore[assignment]  # opened by start()
-        self._deliverer: Deliverer | None = None
         self._http: AppServer | None = None
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        # Per call in progress: its planned events and how many of them the Calls API shows so far.
-        self._progress: dict[str, tuple[PlannedCall, int]] = {}
-        # Per scenario name and seed: the seed offset to try next. Call ids then never repeat, even once the
-        # Calls API has forgotten the calls that had them (the log keeps one row per call id).
-        self._next_seed_offset: dict[tuple[str, int], int] = {}
-        self._stop = asyncio.Event()
         if config.target_url:
             self.webhooks.register(config.target_url, config.secret, display_name="local", webhook_id=config.webhook_id)
-
-    # -- lifecycle ---------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
@@ -98,60 +67,64 @@ class MockServer:
         return self._http.url
 
     @property
+    def errors(self) -> list[BaseException]:
+        """Exceptions raised inside the server, oldest first (``MockServerThread.check_errors`` re-raises them)."""
+        return self._errors.errors
+
+    @property
+    def known_secrets(self) -> set[str]:
+        """Every secret any webhook of this server has had: never shown, masked wherever one is echoed."""
+        return self.webhooks.known_secrets
+
+    @property
     def calls_in_progress(self) -> int:
         """Calls whose deliveries are still going out."""
-        return sum(1 for task in self._tasks.values() if not task.done())
+        return self._playback.in_progress
 
     async def start(self) -> MockServer:
         """Open the log and start serving; does nothing when already started."""
         if self._http is not None:
             return self
-        self._stop = asyncio.Event()
         self.log = DeliveryLog(self.config.db_path)
-        hook = self.webhooks.active
-        self._deliverer = Deliverer(
-            hook.url if hook else "",
-            hook.secret if hook else None,
-            settings=self.config.delivery,
-            recorder=self.log,
-            masked=self.known_secrets,
-        )
-        guard = security.guard(
-            host=self.config.host, token=self.config.control_token, allowed_hosts=self.config.allowed_hosts
-        )
-        app = web.Application(middlewares=[api_version, _record_errors, guard, calls_api.auth_middleware])
-        app[SERVER] = self
-        app.add_routes(control.routes)
-        app.add_routes(calls_api.routes)
-        app.add_routes(webhooks_api.routes)
-        app.add_routes(deployments_api.routes)
-        batches_api.setup(app)
-        setup_console(app, self)  # the web console at "/"
-        http = AppServer(app, host=self.config.host, port=self.config.port, shutdown_timeout=STOP_GRACE)
+        self._playback.open(self.log)
+        http = AppServer(self._application(), host=self.config.host, port=self.config.port, shutdown_timeout=STOP_GRACE)
         try:
             await http.start()
         except BaseException:
-            await self._deliverer.close()
+            await self._playback.close()
             self.log.close()
             raise
         self._http = http
         return self
+
+    def _application(self) -> web.Application:
+        config = self.config
+        access = guard(host=config.host, token=config.control_token, allowed_hosts=config.allowed_hosts)
+        app = web.Application(middlewares=[api_version, self._errors.middleware(), access, auth_middleware])
+        services = Services(
+            config=config,
+            calls=self.calls,
+            webhooks=self.webhooks,
+            scenarios=self.scenarios,
+            log=self.log,
+            errors=self._errors,
+            operations=self._playback,
+        )
+        app[SERVICES] = services
+        for routes in (control_routes, calls_routes, webhooks_routes, deployments_routes):
+            app.add_routes(routes)
+        setup_batches(app)
+        setup_console(app, services)  # the web console at "/"
+        return app
 
     async def close(self) -> None:
         """Stop: no new deliveries, let in-flight ones finish (bounded), flush the log; idempotent."""
         http, self._http = self._http, None
         if http is None:
             return
-        self._stop.set()
-        pending = {task for task in self._tasks.values() if not task.done()}
-        if pending:
-            _, still = await asyncio.wait(pending, timeout=STOP_GRACE)
-            for task in still:
-                task.cancel()
-            await asyncio.gather(*still, return_exceptions=True)
+        await self._playback.stop()
         await http.close()
-        if self._deliverer is not None:
-            await self._deliverer.close()
+        await self._playback.close()
         self.log.close()
 
     async def __aenter__(self) -> MockServer:
@@ -162,8 +135,6 @@ class MockServer:
     ) -> None:
         await self.close()
 
-    # -- calls -------------------------------------------------------------------------------------
-
     async def start_calls(self, scenario: str | Scenario | None = None, **params: Any) -> list[str]:
         """Schedule a scenario's calls (or calls described by ``params``) and return their ids at once.
 
@@ -172,109 +143,16 @@ class MockServer:
         ``calls``, ``concurrency``, ``seed``, ``outcome``, ``domain``, ``turns``, or whole ``generator``,
         ``pacing`` and ``faults`` tables. ScenarioError names a bad parameter.
         """
-        if self._http is None or self._deliverer is None:
-            raise RuntimeError("the mock server is not started; call start() first")
-        if self.webhooks.active is None:
-            raise ConfigError(
-                "no webhook to deliver to: set --to URL (or CARTESIA_WEBHOOK_URL), or POST /agents/webhooks"
-            )
-        base = await asyncio.to_thread(load_scenario, scenario) if isinstance(scenario, str) else scenario
-        chosen = scenario_with_params(base, params, source="call parameters") if params or base is None else base
-        plan = await self._plan_fresh_calls(chosen)
-        self._forget_finished_tasks()
-        self.calls.schedule(plan.call_ids, self.config.agent_id)
-        task = asyncio.create_task(self._play(plan, chosen.name), name=f"scenario {chosen.name}")
-        for call_id in plan.call_ids:
-            self._tasks[call_id] = task
-        return plan.call_ids
-
-    def _forget_finished_tasks(self) -> None:
-        # Keeps a long-running server's memory bounded: finished calls the Calls API no longer shows.
-        if len(self._tasks) > self.calls.max_calls:
-            for call_id in [c for c, task in self._tasks.items() if task.done() and self.calls.get(c) is None]:
-                del self._tasks[call_id]
-
-    async def _plan_fresh_calls(self, scenario: Scenario) -> Plan:
-        # The same seed gives the same call ids; a scenario started twice gets the next seeds instead.
-        key = (scenario.name, scenario.generator.seed)
-        first = self._next_seed_offset.get(key, 0)
-        for attempt in range(first, first + 100):
-            candidate = scenario.with_overrides(seed=scenario.generator.seed + attempt) if attempt else scenario
-            call_ids = await asyncio.to_thread(candidate.call_ids, self.id_space)
-            if not any(call_id in self._tasks or self.calls.get(call_id) for call_id in call_ids):
-                self._next_seed_offset[key] = attempt + 1
-                return candidate.plan(
-                    start=datetime.now(UTC),
-                    agent_id=self.config.agent_id,
-                    webhook_id=self.webhooks.active_id,
-                    id_space=self.id_space,
-                )
-        raise HarnessError(f"scenario {scenario.name!r}: cannot find fresh call ids; call clear() first")
-
-    async def _play(self, plan: Plan, scenario: str) -> None:
-        assert self._deliverer is not None
-
-        def on_planned(call: PlannedCall) -> None:
-            # Calls are registered as they are reached, so memory does not grow with the calls asked for.
-            self.calls.create(call.call_id, call.agent_id or self.config.agent_id)
-            self._progress[call.call_id] = (call, 0)
-            self.log.record_call(call.call_id, agent_id=call.agent_id, scenario=scenario, events=len(call.event_bodies))
-
-        try:
-            await play(plan, self._deliverer, on_sent=self._on_sent, on_planned=on_planned, stop=self._stop, keep=False)
-        except Exception as exc:
-            self.record_error(exc)
-        finally:
-            self.log.flush()
-
-    def _on_sent(self, planned: PlannedDelivery, delivery: Delivery | None) -> None:
-        """Advance the Calls API: the call has reached this event, whatever order the webhooks arrive in.
-
-        A reordered, duplicated or dropped delivery changes what the receiver sees, not what happened
-        on the platform, so the call's state moves forward through its events in their own order.
-        """
-        if planned.event_index is None:  # an injected unknown event: only a log line
-            self.calls.apply(planned.call_id, json.loads(planned.body))
-            return
-        progress = self._progress.get(planned.call_id)
-        if progress is None:
-            return
-        call, applied = progress
-        while applied <= planned.event_index:
-            self.calls.apply(call.call_id, json.loads(call.event_bodies[applied]))
-            applied += 1
-        if applied >= len(call.event_bodies):
-            del self._progress[call.call_id]
-        else:
-            self._progress[call.call_id] = (call, applied)
+        return await self._playback.start_calls(scenario, **params)
 
     # The timeout parameter is public API (the thread wrapper and the pytest plugin pass it through).
     async def wait_for_calls(self, call_ids: list[str] | None = None, timeout: float = 60) -> None:  # noqa: ASYNC109
         """Wait until every delivery of these calls (default: all) went out; TimeoutError names the rest."""
-        ids = list(self._tasks) if call_ids is None else call_ids
-        unknown = [call_id for call_id in ids if call_id not in self._tasks]
-        if unknown:
-            raise HarnessError(f"unknown call ids {', '.join(unknown)}: start them with start_calls() first")
-        tasks = {self._tasks[call_id] for call_id in ids}
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=timeout)
-            if pending:
-                waiting = [call_id for call_id in ids if self._tasks[call_id] in pending]
-                raise TimeoutError(f"calls still in progress after {timeout:g} s: {', '.join(waiting[:10])}")
-        self.log.flush()
+        await self._playback.wait_for_calls(call_ids, timeout)
 
     async def replay(self, delivery_id: str) -> Delivery:
         """Re-send a logged delivery's exact bytes to the current webhook; logged with ``replay_of``."""
-        if self._deliverer is None:
-            raise RuntimeError("the mock server is not started; call start() first")
-        stored = self.log.get_delivery(delivery_id)  # reads flush the log first: a delivery just made is found
-        if self.webhooks.active is None:
-            raise ConfigError("no webhook to deliver to: set --to URL, or POST /agents/webhooks")
-        delivery = await self._deliverer.deliver(
-            stored.body, event_type=stored.event_type, call_id=stored.call_id, replay_of=stored.id
-        )
-        self.log.flush()
-        return delivery
+        return await self._playback.replay(delivery_id)
 
     def clear(self) -> None:
         """Forget every call and delivery (the pytest plugin resets between tests).
@@ -282,48 +160,30 @@ class MockServer:
         Calls still in progress are cancelled; prefer :meth:`aclear`, which also waits for them to
         stop, so that none of their attempts is logged after the clear.
         """
-        for task in self._tasks.values():
-            task.cancel()
-        self._tasks.clear()
-        self._progress.clear()
-        self._next_seed_offset.clear()
+        self._playback.clear()
         self.calls.clear()
-        self.errors.clear()
+        self._errors.clear()
         if self.log is not None:
             self.log.clear()
 
     async def aclear(self) -> None:
         """Cancel calls in progress, wait until they stopped, then forget every call and delivery."""
-        running = {task for task in self._tasks.values() if not task.done()}
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        await self._playback.cancel_running()
         self.clear()
-
-    # -- webhooks and errors -----------------------------------------------------------------------
 
     def set_webhook(self, url: str, secret: str | None) -> Webhook:
         """Point the agent's webhook (``config.webhook_id``) at ``url`` with ``secret``; used from the next delivery."""
-        if secret:
-            self.known_secrets.add(secret)
-        hook = self.webhooks.get(self.config.webhook_id)
+        webhook_id = self.config.webhook_id
+        hook = self.webhooks.update(webhook_id, Endpoint(url, secret))
         if hook is None:
-            hook = self.webhooks.register(url, secret, display_name="local", webhook_id=self.config.webhook_id)
-        else:
-            hook.url, hook.secret, hook.updated_at = url, secret, now()
-        self.webhooks.active_id = hook.id
-        self.apply_webhook()
+            hook = self.webhooks.register(url, secret, display_name="local", webhook_id=webhook_id)
+        self.webhooks.activate(hook.id)
         return hook
-
-    def apply_webhook(self) -> None:
-        """Point the deliverer at the active webhook; takes effect from the next delivery on."""
-        self.known_secrets.update(hook.secret for hook in self.webhooks.all() if hook.secret)
-        hook = self.webhooks.active
-        if self._deliverer is not None and hook is not None:
-            self._deliverer.url = hook.url
-            self._deliverer.secret = hook.secret
 
     def record_error(self, exc: BaseException) -> None:
         """Keep an unexpected exception for check_errors() and log it; never let it vanish."""
-        self.errors.append(exc)
-        logger.error("mock server error: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        self._errors.record(exc)
+
+    def error_messages(self) -> list[str]:
+        """Each recorded error as ``Type: message``, with every known secret masked."""
+        return self._errors.messages()

@@ -1,6 +1,6 @@
 """Call batches, the platform's way to place many outbound calls: create, list, get, cancel, retry.
 
-Each recipient becomes one call started through the scenario machinery (:meth:`MockServer.start_calls`,
+Each recipient becomes one call started through the scenario machinery (:meth:`CallOperations.start_calls`,
 an outbound call to the recipient's number carrying its metadata), so its webhooks go out like any
 other call's, and ``GET /agents/calls?batch_id=`` lists the calls placed. At most
 ``target_concurrency_limit`` of a batch's calls are in progress at once; the next recipient is dialled
@@ -15,19 +15,17 @@ import re
 import secrets
 from collections import deque
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from harness.errors import HarnessError
 from harness.models import Timestamp
-from harness.server._http import SERVER, fail, json_object, json_response, server_of
+from harness.server._http import fail, found, json_object, json_response
 from harness.server._paging import cursor_page, list_body
 from harness.server.batch_state import CallBatch, CallStatus, Recipient
+from harness.server.services import SERVICES, Services, services_of
 from harness.server.state import now
-
-if TYPE_CHECKING:
-    from harness.server.app import MockServer
 
 __all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "MAX_RECIPIENTS", "routes", "setup"]
 
@@ -51,15 +49,13 @@ def _new_id(prefix: str) -> str:
 
 def _batch_or_404(request: web.Request) -> CallBatch:
     batch_id = request.match_info["batch_id"]
-    batch = server_of(request).calls.batches.get(batch_id)
-    if batch is None:
-        fail(404, "Call batch not found", f"No call batch with id {batch_id!r} on this server.")
-    return batch
+    batch = services_of(request).calls.batches.get(batch_id)
+    return found(batch, "Call batch not found", f"No call batch with id {batch_id!r} on this server.")
 
 
-def _call_status(server: MockServer) -> CallStatus:
+def _call_status(services: Services) -> CallStatus:
     def status(call_id: str) -> str | None:
-        record = server.calls.get(call_id)
+        record = services.calls.get(call_id)
         return record.status if record is not None else None
 
     return status
@@ -126,16 +122,16 @@ def _scheduled_at(data: dict[str, Any]) -> datetime | None:
 @routes.post("/agents/calls/batches")
 async def create_batch(request: web.Request) -> web.Response:
     """``POST /agents/calls/batches``: queue outbound calls to up to 5,000 recipients; 201 with the batch."""
-    server = server_of(request)
+    services = services_of(request)
     data = await json_object(request)
     agent_id = data.get("agent_id")
     if not isinstance(agent_id, str) or not agent_id:
         fail(400, "Missing agent_id", '"agent_id" is required: the agent that handles the batch\'s calls.')
-    if agent_id != server.config.agent_id:
+    if agent_id != services.config.agent_id:
         fail(
             404,
             "Agent not found",
-            f"No agent with id {agent_id!r} on this server; its calls are placed by {server.config.agent_id!r} "
+            f"No agent with id {agent_id!r} on this server; its calls are placed by {services.config.agent_id!r} "
             "(HARNESS_AGENT_ID).",
         )
     name = _optional_string(data, "name") or ""
@@ -146,7 +142,7 @@ async def create_batch(request: web.Request) -> web.Response:
     recipients = _recipients(data)
     concurrency = _concurrency(data)
     scheduled = _scheduled_at(data)
-    if server.webhooks.active is None:
+    if services.webhooks.active is None:
         fail(400, "No webhook", "No webhook to deliver the calls' events to: POST /agents/webhooks first.")
     created = now()
     batch = CallBatch(
@@ -161,19 +157,19 @@ async def create_batch(request: web.Request) -> web.Response:
         recipients=recipients,
         scheduled_at=str(Timestamp.from_datetime(scheduled)) if scheduled is not None else None,
     )
-    if not server.calls.batches.add(batch):
+    if not services.calls.batches.add(batch):
         fail(400, "Too many batches", "Every call batch this server keeps is still dialling; cancel one first.")
-    _start_dialling(server, batch, at=scheduled)
-    return json_response(batch.to_json(_call_status(server)), status=201)
+    _start_dialling(services, batch, at=scheduled)
+    return json_response(batch.to_json(_call_status(services)), status=201)
 
 
 @routes.get("/agents/calls/batches")
 async def list_batches(request: web.Request) -> web.Response:
     """``GET /agents/calls/batches``: newest first, without recipients; ``agent_id``, ``limit`` and cursors."""
-    server = server_of(request)
-    batches = server.calls.batches.newest_first(agent_id=request.query.get("agent_id") or None)
+    services = services_of(request)
+    batches = services.calls.batches.newest_first(agent_id=request.query.get("agent_id") or None)
     page, has_more, next_page = cursor_page(batches, request.query, id_of=lambda batch: batch.id, what="call batch")
-    status = _call_status(server)
+    status = _call_status(services)
     return json_response(list_body([batch.to_json(status) for batch in page], has_more, next_page))
 
 
@@ -181,7 +177,7 @@ async def list_batches(request: web.Request) -> web.Response:
 async def get_batch(request: web.Request) -> web.Response:
     """``GET /agents/calls/batches/{batch_id}``: the batch with its recipients."""
     batch = _batch_or_404(request)
-    return json_response(batch.to_json(_call_status(server_of(request)), recipients=True))
+    return json_response(batch.to_json(_call_status(services_of(request)), recipients=True))
 
 
 @routes.post("/agents/calls/batches/{batch_id}/cancel")
@@ -194,15 +190,15 @@ async def cancel_batch(request: web.Request) -> web.Response:
             if recipient.status == "queued":
                 recipient.status = "cancelled"
         batch.last_updated_at = now()
-    return json_response(batch.to_json(_call_status(server_of(request))))
+    return json_response(batch.to_json(_call_status(services_of(request))))
 
 
 @routes.post("/agents/calls/batches/{batch_id}/retry")
 async def retry_batch(request: web.Request) -> web.Response:
     """``POST /agents/calls/batches/{batch_id}/retry``: dial again the recipients whose calls failed."""
-    server = server_of(request)
+    services = services_of(request)
     batch = _batch_or_404(request)
-    status = _call_status(server)
+    status = _call_status(services)
     for recipient in batch.recipients:
         recipient.refresh(status)
     if batch.dialling:
@@ -214,49 +210,49 @@ async def retry_batch(request: web.Request) -> web.Response:
         batch.retry_count += 1
         batch.cancelled = False
         batch.last_updated_at = now()
-        _start_dialling(server, batch, at=None)
+        _start_dialling(services, batch, at=None)
     return json_response(batch.to_json(status))
 
 
-def _start_dialling(server: MockServer, batch: CallBatch, *, at: datetime | None) -> None:
-    batch.task = asyncio.create_task(_dial(server, batch, at), name=f"call batch {batch.id}")
+def _start_dialling(services: Services, batch: CallBatch, *, at: datetime | None) -> None:
+    batch.task = asyncio.create_task(_dial(services, batch, at), name=f"call batch {batch.id}")
 
 
-async def _dial(server: MockServer, batch: CallBatch, at: datetime | None) -> None:
+async def _dial(services: Services, batch: CallBatch, at: datetime | None) -> None:
     """Dial the batch's queued recipients, at most ``target_concurrency_limit`` calls in progress at once."""
     if at is not None:
         await asyncio.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
     batch.admitted_at = batch.admitted_at or now()
     queue = deque(recipient for recipient in batch.recipients if recipient.status == "queued")
-    workers = [_dial_next(server, batch, queue) for _ in range(min(batch.target_concurrency_limit, len(queue)))]
+    workers = [_dial_next(services, batch, queue) for _ in range(min(batch.target_concurrency_limit, len(queue)))]
     try:
         await asyncio.gather(*workers)
     except Exception as exc:  # a bug, not a call's failure: kept for check_errors(), never lost
-        server.record_error(exc)
+        services.errors.record(exc)
 
 
-async def _dial_next(server: MockServer, batch: CallBatch, queue: deque[Recipient]) -> None:
+async def _dial_next(services: Services, batch: CallBatch, queue: deque[Recipient]) -> None:
     while queue and not batch.cancelled:
         recipient = queue.popleft()
         if recipient.status != "queued":
             continue
         generator = {"outbound_to": recipient.to_number, "metadata": recipient.metadata or {}}
         try:
-            [call_id] = await server.start_calls(None, calls=1, generator=generator)
+            [call_id] = await services.operations.start_calls(None, calls=1, generator=generator)
         except (HarnessError, RuntimeError) as exc:  # no webhook any more, or the server is stopping
             recipient.status, recipient.error_message = "failed", str(exc)
             batch.last_updated_at = now()
             continue
-        server.calls.assign_batch(call_id, batch.id)
+        services.calls.assign_batch(call_id, batch.id)
         recipient.status, recipient.agent_call_id = "dispatched", call_id
         batch.last_updated_at = now()
         try:
-            await server.wait_for_calls([call_id], timeout=_CALL_WAIT)
+            await services.operations.wait_for_calls([call_id], timeout=_CALL_WAIT)
         except TimeoutError:
             pass  # a call still running after an hour: dial on, it ends on its own
         except HarnessError:
             return  # the server forgot its calls (clear()): this batch is gone too
-        recipient.refresh(_call_status(server))
+        recipient.refresh(_call_status(services))
 
 
 def setup(app: web.Application) -> None:
@@ -266,7 +262,7 @@ def setup(app: web.Application) -> None:
 
 
 async def _stop_dialling(app: web.Application) -> None:
-    tasks = [batch.task for batch in app[SERVER].calls.batches.newest_first() if batch.task is not None]
+    tasks = [batch.task for batch in app[SERVICES].calls.batches.newest_first() if batch.task is not None]
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from harness.server import audio
-from harness.server._http import fail, json_response, server_of
+from harness.server._http import fail, found, json_response
 from harness.server._paging import cursor_page, list_body
+from harness.server.audio import wav_chunks, wav_size
+from harness.server.services import services_of
 from harness.server.state import CallRecord
 
 __all__ = ["auth_middleware", "routes"]
@@ -28,7 +29,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """Platform routes (``/agents/...``) need an API key, as on Cartesia; the control API does not."""
     if request.path.startswith("/agents"):
         key = _api_key(request)
-        accepted = server_of(request).config.api_keys
+        accepted = services_of(request).config.api_keys
         if key is None:
             fail(401, "Unauthorized", "Send an API key: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
         if accepted is not None and key not in accepted:
@@ -39,10 +40,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 def _call_or_404(request: web.Request) -> CallRecord:
     call_id = request.match_info["call_id"]
-    record = server_of(request).calls.get(call_id)
-    if record is None:
-        fail(404, "Call not found", f"No call with id {call_id!r} exists on this server.")
-    return record
+    record = services_of(request).calls.get(call_id)
+    return found(record, "Call not found", f"No call with id {call_id!r} exists on this server.")
 
 
 @routes.get("/agents/calls/{call_id}")
@@ -55,7 +54,7 @@ async def get_call(request: web.Request) -> web.Response:
 async def list_calls(request: web.Request) -> web.Response:
     """``GET /agents/calls``: newest first, ``agent_id``, ``batch_id``, ``limit`` 1..100, cursors, ``expand``."""
     query = request.query
-    calls = server_of(request).calls.newest_first(
+    calls = services_of(request).calls.newest_first(
         agent_id=query.get("agent_id") or None, batch_id=query.get("batch_id") or None
     )
     page, has_more, next_page = cursor_page(calls, query, id_of=lambda call: call.id, what="call")
@@ -96,9 +95,9 @@ async def get_audio(request: web.Request) -> web.StreamResponse:
         fail(404, "Call audio not available", f"Call {record.id!r} failed before connecting ({reason}); no recording.")
     duration = record.duration()
     response = web.StreamResponse(headers={"Content-Type": "audio/wav"})
-    response.content_length = audio.wav_size(duration)
+    response.content_length = wav_size(duration)
     await response.prepare(request)
-    for chunk in audio.wav_chunks(duration):
+    for chunk in wav_chunks(duration):
         await response.write(chunk)
     await response.write_eof()
     return response

@@ -39,6 +39,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from harness._environment import DB_ENV, SECRET_ENV, URL_ENV
 from harness._files import read_capped
 from harness._net import http_url_problem
 from harness._redact import mask_url
@@ -68,11 +69,11 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 # config key -> environment variable
 ENV_VARS = {
-    "target_url": "CARTESIA_WEBHOOK_URL",
-    "secret": "CARTESIA_WEBHOOK_SECRET",
+    "target_url": URL_ENV,
+    "secret": SECRET_ENV,
     "host": "HARNESS_HOST",
     "port": "HARNESS_PORT",
-    "db": "HARNESS_DB",
+    "db": DB_ENV,
     "agent_id": "HARNESS_AGENT_ID",
     "webhook_id": "HARNESS_WEBHOOK_ID",
     "api_keys": "HARNESS_API_KEYS",

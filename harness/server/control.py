@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import TypeAdapter, ValidationError
 
-from harness._redact import mask_text, mask_url
+from harness._redact import mask_url
 from harness.errors import HarnessError
 from harness.scenarios import scenario_with_params
-from harness.server._http import fail, json_object, json_response, server_of
+from harness.server._http import fail, json_object, json_response, query_flag
+from harness.server.services import services_of
 
 __all__ = ["routes"]
 
@@ -17,7 +17,6 @@ routes = web.RouteTableDef()
 # Bounds on the delivery list's paging (the README's "Bounds" table); a larger limit gives MAX_PAGE.
 MAX_PAGE = 1000
 MAX_OFFSET = 1_000_000_000
-_BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
 
 
 @routes.post("/_harness/calls")
@@ -28,26 +27,24 @@ async def start_calls(request: web.Request) -> web.Response:
     """
     data = await json_object(request, empty={})
     name = data.pop("scenario", None)
-    server = server_of(request)
+    services = services_of(request)
     if name is not None and not isinstance(name, str):
         fail(400, "Invalid scenario", 'field "scenario": expected the name of a scenario this server offers.')
     try:
         # Only scenarios the server offers (bundled, --scenarios folders): a request never names a file.
-        base = await server.scenarios.load(name) if name is not None else None
+        base = await services.scenarios.load(name) if name is not None else None
         scenario = scenario_with_params(base, data, source="request")
-        call_ids = await server.start_calls(scenario)
+        call_ids = await services.operations.start_calls(scenario)
     except HarnessError as exc:
         fail(400, "Cannot start calls", str(exc))
     return json_response({"call_ids": call_ids}, status=201)
 
 
 def _flag(value: str | None, name: str) -> bool | None:
-    if value is None or value == "":
-        return None
     try:
-        return _BOOLEAN.validate_python(value)
-    except ValidationError:
-        fail(400, f"Invalid {name}", f'field "{name}": expected true or false, got {value[:40]!r}.')
+        return query_flag(value, name)
+    except ValueError as exc:
+        fail(400, f"Invalid {name}", str(exc))
 
 
 def _int(value: str | None, name: str, default: int, *, high: int) -> int:
@@ -63,8 +60,7 @@ def _int(value: str | None, name: str, default: int, *, high: int) -> int:
 async def list_deliveries(request: web.Request) -> web.Response:
     """Deliveries, newest first; filters ``call_id``, ``event_type``, ``ok``, ``limit``, ``offset``."""
     query = request.query
-    server = server_of(request)
-    deliveries = server.log.list_deliveries(
+    deliveries = services_of(request).log.list_deliveries(
         call_id=query.get("call_id") or None,
         event_type=query.get("event_type") or None,
         ok=_flag(query.get("ok"), "ok"),
@@ -77,9 +73,8 @@ async def list_deliveries(request: web.Request) -> web.Response:
 @routes.get("/_harness/deliveries/{delivery_id}")
 async def get_delivery(request: web.Request) -> web.Response:
     """One delivery with every attempt."""
-    server = server_of(request)
     try:
-        delivery = server.log.get_delivery(request.match_info["delivery_id"])
+        delivery = services_of(request).log.get_delivery(request.match_info["delivery_id"])
     except HarnessError as exc:
         fail(404, "Delivery not found", str(exc))
     return json_response(delivery.to_dict())
@@ -88,18 +83,18 @@ async def get_delivery(request: web.Request) -> web.Response:
 @routes.post("/_harness/deliveries/{delivery_id}/replay")
 async def replay_delivery(request: web.Request) -> web.Response:
     """Send a logged delivery's exact bytes again, to the current webhook with the current secret."""
+    services = services_of(request)
     try:
-        server = server_of(request)
-        delivery = await server.replay(request.match_info["delivery_id"])
+        delivery = await services.operations.replay(request.match_info["delivery_id"])
     except HarnessError as exc:
         fail(404 if "not in the delivery log" in str(exc) else 400, "Cannot replay", str(exc))
-    return json_response(server.log.get_delivery(delivery.id).to_dict(), status=201)
+    return json_response(services.log.get_delivery(delivery.id).to_dict(), status=201)
 
 
 @routes.get("/_harness/scenarios")
 async def get_scenarios(request: web.Request) -> web.Response:
     """The scenarios this server offers (bundled, then --scenarios folders): name, description, calls."""
-    catalog = server_of(request).scenarios
+    catalog = services_of(request).scenarios
     data: list[dict[str, str | int]] = []
     for name in catalog.paths():
         try:
@@ -114,14 +109,14 @@ async def get_scenarios(request: web.Request) -> web.Response:
 @routes.get("/_harness/health")
 async def health(request: web.Request) -> web.Response:
     """``{"status": "ok", ...}``, or ``"degraded"`` with the errors recorded inside the server."""
-    server = server_of(request)
-    hook = server.webhooks.active
+    services = services_of(request)
+    hook = services.webhooks.active
     return json_response(
         {
-            "status": "degraded" if server.errors else "ok",
-            "calls": len(server.calls),
-            "calls_in_progress": server.calls_in_progress,
+            "status": "degraded" if services.errors else "ok",
+            "calls": len(services.calls),
+            "calls_in_progress": services.operations.in_progress,
             "webhook_url": mask_url(hook.url) if hook else None,
-            "errors": [mask_text(f"{type(e).__name__}: {e}", server.known_secrets) for e in server.errors],
+            "errors": services.errors.messages(),
         }
     )

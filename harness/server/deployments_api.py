@@ -13,7 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from harness._deployments import agent_deployments
-from harness.server._http import fail, json_response, server_of
+from harness.server._http import fail, json_response
+from harness.server.services import services_of
 
 __all__ = ["routes"]
 
@@ -21,8 +22,8 @@ routes = web.RouteTableDef()
 
 
 def _known_agents(request: web.Request) -> list[str]:
-    server = server_of(request)
-    return sorted({server.config.agent_id, *server.calls.agent_ids()})
+    services = services_of(request)
+    return sorted({services.config.agent_id, *services.calls.agent_ids()})
 
 
 @routes.get("/agents/deployments/{deployment_id}")
@@ -44,7 +45,7 @@ async def list_deployments(request: web.Request) -> web.Response:
         fail(
             404,
             "Agent not found",
-            f"No agent with id {agent_id!r} on this server; it plays {server_of(request).config.agent_id!r} "
+            f"No agent with id {agent_id!r} on this server; it plays {services_of(request).config.agent_id!r} "
             "(HARNESS_AGENT_ID) and the agents of the calls it holds.",
         )
     return json_response(agent_deployments(agent_id))

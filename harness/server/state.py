@@ -1,4 +1,4 @@
-"""What the Calls API shows: calls as far as their events have gone out, and the registered webhooks.
+"""What the Calls API shows: calls as far as their events have gone out.
 
 A call is ``created`` when it is scheduled, ``started`` once its ``call_started`` went out, its
 transcript grows turn by turn, and it is ``completed``/``failed`` when its end event went out. An
@@ -7,13 +7,10 @@ ended call can be redacted (``DELETE /agents/calls/{id}``): its content is erase
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from harness._redact import mask_url
 from harness.models import (
     DIAL_FAILURE_END_REASONS,
     BaseEvent,
@@ -21,11 +18,12 @@ from harness.models import (
 )
 from harness.server.batch_state import BatchRegistry
 
-__all__ = ["CallListener", "CallRecord", "CallsState", "Webhook", "WebhookRegistry", "now"]
+__all__ = ["CallListener", "CallRecord", "CallsState", "now"]
 
 
 def now() -> str:
-    return str(Timestamp.from_datetime(datetime.now(UTC)))
+    """The current time as the platform writes it (RFC 3339, nanoseconds, ``Z``)."""
+    return str(Timestamp.now())
 
 
 @dataclass
@@ -258,76 +256,3 @@ def _turn_log(turn: dict[str, Any], stamp: str | None) -> str:
         return f"{stamp} event {(turn['log_event'] or {}).get('event')}"
     tools = [t.get("name") for t in turn.get("tool_calls") or []]
     return f"{stamp} {role} turn" + (f" (tools: {', '.join(map(str, tools))})" if tools else "")
-
-
-@dataclass
-class Webhook:
-    """A registered webhook: where events go and the secret they carry."""
-
-    id: str
-    url: str
-    secret: str | None
-    display_name: str = ""
-    created_at: str = field(default_factory=now)
-    updated_at: str = field(default_factory=now)
-
-    def to_json(self, *, with_secret: bool = False) -> dict[str, Any]:
-        """The public view: a password in the URL masked, and the secret only ``with_secret`` (the platform shows
-        it once, in the answer to the POST that created the webhook, to the caller who sent it)."""
-        data: dict[str, Any] = {
-            "id": self.id,
-            "url": mask_url(self.url),
-            "display_name": self.display_name,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
-        if with_secret:
-            data["secret"] = self.secret
-        return data
-
-
-class WebhookRegistry:
-    """The webhooks created through ``/agents/webhooks``; one of them is where deliveries go."""
-
-    def __init__(self) -> None:
-        self._hooks: dict[str, Webhook] = {}
-        self.active_id: str | None = None
-
-    def __len__(self) -> int:
-        return len(self._hooks)
-
-    def register(
-        self, url: str, secret: str | None, *, display_name: str = "", webhook_id: str | None = None
-    ) -> Webhook:
-        """Add a webhook; the first one registered becomes the active one."""
-        hook = Webhook(
-            id=webhook_id or "agent_webhook_" + secrets.token_urlsafe(16).replace("-", "x").replace("_", "y"),
-            url=url,
-            secret=secret,
-            display_name=display_name,
-        )
-        self._hooks[hook.id] = hook
-        if self.active_id is None:
-            self.active_id = hook.id
-        return hook
-
-    def remove(self, webhook_id: str) -> Webhook | None:
-        """Delete a webhook; when it was the active one, the newest remaining one (if any) takes over."""
-        hook = self._hooks.pop(webhook_id, None)
-        if hook is not None and self.active_id == webhook_id:
-            remaining = self.all()
-            self.active_id = remaining[0].id if remaining else None
-        return hook
-
-    def get(self, webhook_id: str) -> Webhook | None:
-        """The webhook with this id, if registered."""
-        return self._hooks.get(webhook_id)
-
-    def all(self) -> list[Webhook]:
-        """Every webhook, newest first."""
-        return list(reversed(self._hooks.values()))
-
-    @property
-    def active(self) -> Webhook | None:
-        """The webhook deliveries go to."""
-        return self._hooks.get(self.active_id) if self.active_id else None

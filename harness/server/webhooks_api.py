@@ -12,10 +12,12 @@ from typing import Any
 from aiohttp import web
 
 from harness._net import require_http_url
+from harness.delivery.endpoint import Endpoint
 from harness.errors import ConfigError
-from harness.server._http import fail, json_object, json_response, server_of
+from harness.server._http import fail, found, json_object, json_response
 from harness.server._paging import cursor_page, list_body
-from harness.server.state import Webhook, now
+from harness.server.services import services_of
+from harness.server.webhooks import Webhook
 
 __all__ = ["MAX_WEBHOOKS", "routes"]
 
@@ -48,10 +50,8 @@ def _url(data: dict[str, Any], *, why: str) -> str:
 
 def _hook_or_404(request: web.Request) -> Webhook:
     webhook_id = request.match_info["webhook_id"]
-    hook = server_of(request).webhooks.get(webhook_id)
-    if hook is None:
-        fail(404, "Webhook not found", f"No webhook with id {webhook_id!r}.")
-    return hook
+    hook = services_of(request).webhooks.get(webhook_id)
+    return found(hook, "Webhook not found", f"No webhook with id {webhook_id!r}.")
 
 
 @routes.post("/agents/webhooks")
@@ -63,18 +63,17 @@ async def create_webhook(request: web.Request) -> web.Response:
         data, "secret", required=True, why=": the shared secret sent in X-Webhook-Secret (the platform requires one)"
     )
     name = _string(data, "display_name", required=False) or ""
-    server = server_of(request)
-    if len(server.webhooks) >= MAX_WEBHOOKS:
+    webhooks = services_of(request).webhooks
+    if len(webhooks) >= MAX_WEBHOOKS:
         fail(400, "Too many webhooks", f"This server keeps at most {MAX_WEBHOOKS} webhooks; delete one first.")
-    hook = server.webhooks.register(url, secret, display_name=name)
-    server.apply_webhook()
+    hook = webhooks.register(url, secret, display_name=name)
     return json_response(hook.to_json(with_secret=True))
 
 
 @routes.get("/agents/webhooks")
 async def list_webhooks(request: web.Request) -> web.Response:
     """``GET /agents/webhooks``: newest first, without secrets; ``limit`` 1..100 (default 10) and cursors."""
-    hooks = server_of(request).webhooks.all()
+    hooks = services_of(request).webhooks.all()
     page, has_more, next_page = cursor_page(hooks, request.query, id_of=lambda hook: hook.id, what="webhook")
     return json_response(list_body([hook.to_json() for hook in page], has_more, next_page))
 
@@ -92,19 +91,16 @@ async def update_webhook(request: web.Request) -> web.Response:
     Answers the webhook's id as a JSON string. ``url`` is required (send the current one to keep it);
     an omitted ``secret`` keeps the current secret.
     """
-    server = server_of(request)
     hook = _hook_or_404(request)
     data = await json_object(request)
     # Every field is checked before any is changed: a 400 leaves the webhook as it was.
     url = _url(data, why=" (send the current url to keep it; GET /agents/webhooks/{id} shows it)")
     secret = _string(data, "secret", required=False)
     name = _string(data, "display_name", required=False)
-    hook.url = url
-    hook.secret = secret or hook.secret
-    if "display_name" in data:
-        hook.display_name = name or ""
-    hook.updated_at = now()
-    server.apply_webhook()
+    display_name = (name or "") if "display_name" in data else None
+    endpoint = Endpoint(url, secret or hook.secret)
+    updated = services_of(request).webhooks.update(hook.id, endpoint, display_name=display_name)
+    found(updated, "Webhook not found", f"Webhook {hook.id!r} was deleted while this request was read.")
     return json_response(hook.id)
 
 
@@ -115,8 +111,6 @@ async def delete_webhook(request: web.Request) -> web.Response:
     When it was the webhook deliveries go to, the newest remaining one takes over; with none left, calls
     in progress finish against the deleted URL and new calls are refused until a webhook is created.
     """
-    server = server_of(request)
     hook = _hook_or_404(request)
-    server.webhooks.remove(hook.id)
-    server.apply_webhook()
+    services_of(request).webhooks.remove(hook.id)
     return json_response(hook.id)

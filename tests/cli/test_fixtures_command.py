@@ -96,6 +96,8 @@ def test_unrelated_files_do_not_block_and_are_kept(tmp_path: Path) -> None:
         (["--calls", "ten"], "--calls: expected an integer >= 1, got 'ten'"),
         (["--seed", "x"], "--seed: expected an integer, got 'x'"),
         (["--turns", "-2"], "--turns: expected an integer >= 0, got '-2'"),
+        (["--calls", "1000001"], "--calls: expected at most 1,000,000, got '1000001'"),
+        (["--turns", "5001"], "--turns: expected at most 5,000, got '5001'"),
         (["--outcome", "exploded"], "--outcome: invalid choice: 'exploded'"),
         (["--domain", "weather"], "--domain: invalid choice: 'weather'"),
         (["--format", "xml"], "--format: invalid choice: 'xml'"),

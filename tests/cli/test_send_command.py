@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.store import DeliveryLog
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver
 
 
 async def run_send(*args: str) -> tuple[int, str, str]:

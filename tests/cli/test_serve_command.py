@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from harness.store import DeliveryLog
-from tests.integration.server_helpers import SECRET, RecordingReceiver, request, serve, spawn
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver, request, serve, spawn
 
 
 async def poll_deliveries(url: str, at_least: int, deadline: float = 60) -> list[dict[str, Any]]:

@@ -1,4 +1,7 @@
-"""A recording webhook receiver for server and CLI tests: it can hold requests until the test releases them."""
+"""Helpers for server and CLI tests: a recording receiver that can hold requests until the test releases them,
+a receiver answering 200 on its own thread, the servers' test configuration, `harness serve` subprocesses.
+
+The fixtures built from them are in conftest.py."""
 
 from __future__ import annotations
 
@@ -15,9 +18,26 @@ import aiohttp
 from aiohttp import web
 
 from harness.models import WEBHOOK_SECRET_HEADER
+from harness.server import ServerConfig
 from harness.serving import AppServer
+from tests.conftest import SECRET
 
-SECRET = "whsec_test_0123456789abcdef"
+
+def server_config(target_url: str | None, **changes: Any) -> ServerConfig:
+    """A mock server's configuration for tests: a free port, ``target_url`` with ``SECRET``, the log in memory."""
+    return ServerConfig(port=0, target_url=target_url, secret=SECRET, db_path=":memory:", **changes)
+
+
+def ok_app(path: str) -> web.Application:
+    """An application answering 200 ``ok`` to every POST to ``path``, once it read the body."""
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post(path, handle)
+    return app
 
 
 @dataclass
@@ -86,14 +106,7 @@ class RecordingReceiver:
 def threaded_receiver() -> Iterator[str]:
     """A receiver answering 200, on its own loop in a thread (as a user's app runs beside sync tests)."""
     loop = asyncio.new_event_loop()
-
-    async def handle(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/webhooks", handle)
-    server = AppServer(app)
+    server = AppServer(ok_app("/webhooks"))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     asyncio.run_coroutine_threadsafe(server.start(), loop).result()
@@ -150,7 +163,13 @@ async def serve(*args: str, env: dict[str, str] | None = None) -> AsyncIterator[
             await process.wait()
 
 
-async def request(method: str, url: str, **kwargs: Any) -> Any:
+async def request(method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
     """``(status, parsed JSON body)`` of one request."""
-    async with aiohttp.ClientSession() as http, http.request(method, url, **kwargs) as response:
+    async with aiohttp.ClientSession() as http:
+        return await call_json(http, method, url, **kwargs)
+
+
+async def call_json(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
+    """``(status, parsed JSON body)`` of one request made with ``http``."""
+    async with http.request(method, url, **kwargs) as response:
         return response.status, await response.json()

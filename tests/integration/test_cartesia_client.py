@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import io
 import wave
-from collections.abc import Iterator
 
 import pytest
 from cartesia import Cartesia
 
-from harness.server import MockServerThread, ServerConfig
-from tests.integration.server_helpers import SECRET, threaded_receiver
+from harness.server import MockServerThread
 
 
-@pytest.fixture
-def server() -> Iterator[MockServerThread]:
-    with threaded_receiver() as receiver_url:
-        config = ServerConfig(port=0, target_url=receiver_url, secret=SECRET, db_path=":memory:")
-        with MockServerThread(config) as running:
-            yield running
-
-
-def test_retrieve_list_and_download_audio_with_the_official_client(server: MockServerThread) -> None:
-    call_ids = server.start_calls("happy-path", calls=7)
-    server.wait_for_calls(call_ids)
-    with Cartesia(api_key="sk_test_key", base_url=server.url, max_retries=0) as client:
+def test_retrieve_list_and_download_audio_with_the_official_client(server_thread: MockServerThread) -> None:
+    call_ids = server_thread.start_calls("happy-path", calls=7)
+    server_thread.wait_for_calls(call_ids)
+    with Cartesia(api_key="sk_test_key", base_url=server_thread.url, max_retries=0) as client:
         call = client.agents.calls.retrieve(call_ids[0])
         assert call.id == call_ids[0]
         assert call.status == "completed"
@@ -32,16 +22,16 @@ def test_retrieve_list_and_download_audio_with_the_official_client(server: MockS
         assert call.start_time is not None
         assert call.end_time is not None
 
-        listed = [c.id for c in client.agents.calls.list(agent_id=server.config.agent_id, limit=3)]
+        listed = [c.id for c in client.agents.calls.list(agent_id=server_thread.config.agent_id, limit=3)]
         assert listed == list(reversed(call_ids))
         # The client pages with starting_after=<last id> until a page is empty: past the last call is a 200.
-        one_by_one = client.agents.calls.list(agent_id=server.config.agent_id, limit=1)
+        one_by_one = client.agents.calls.list(agent_id=server_thread.config.agent_id, limit=1)
         assert [c.id for c in one_by_one] == list(reversed(call_ids))
-        past_the_end = client.agents.calls.list(agent_id=server.config.agent_id, starting_after=call_ids[0])
+        past_the_end = client.agents.calls.list(agent_id=server_thread.config.agent_id, starting_after=call_ids[0])
         assert past_the_end.data == []
         assert not past_the_end.has_next_page()
 
-        first_page = client.agents.calls.list(agent_id=server.config.agent_id, limit=3, expand="transcript")
+        first_page = client.agents.calls.list(agent_id=server_thread.config.agent_id, limit=3, expand="transcript")
         assert first_page.has_next_page()
         assert all(c.transcript for c in first_page.data)
 
@@ -54,22 +44,22 @@ def test_retrieve_list_and_download_audio_with_the_official_client(server: MockS
         client.agents.calls.download_audio(call_ids[0])  # the plain method (body discarded) succeeds too
 
 
-def test_a_missing_key_or_call_is_an_api_error(server: MockServerThread) -> None:
+def test_a_missing_key_or_call_is_an_api_error(server_thread: MockServerThread) -> None:
     import cartesia
 
     with (
-        Cartesia(api_key="sk_test_key", base_url=server.url, max_retries=0) as client,
+        Cartesia(api_key="sk_test_key", base_url=server_thread.url, max_retries=0) as client,
         pytest.raises(cartesia.NotFoundError),
     ):
         client.agents.calls.retrieve("ac_missing")
 
 
-def test_deployments_of_the_calls_with_the_official_client(server: MockServerThread) -> None:
-    call_ids = server.start_calls("happy-path", calls=3)
-    server.wait_for_calls(call_ids)
-    with Cartesia(api_key="sk_test_key", base_url=server.url, max_retries=0) as client:
-        deployments = client.agents.deployments.list(server.config.agent_id)
-        assert [d.agent_id for d in deployments] == [server.config.agent_id] * len(deployments)
+def test_deployments_of_the_calls_with_the_official_client(server_thread: MockServerThread) -> None:
+    call_ids = server_thread.start_calls("happy-path", calls=3)
+    server_thread.wait_for_calls(call_ids)
+    with Cartesia(api_key="sk_test_key", base_url=server_thread.url, max_retries=0) as client:
+        deployments = client.agents.deployments.list(server_thread.config.agent_id)
+        assert [d.agent_id for d in deployments] == [server_thread.config.agent_id] * len(deployments)
         assert [d.is_live for d in deployments].count(True) == 1
         for call_id in call_ids:
             call = client.agents.calls.retrieve(call_id)
@@ -81,10 +71,10 @@ def test_deployments_of_the_calls_with_the_official_client(server: MockServerThr
             assert deployment.id in {d.id for d in deployments}
 
 
-def test_errors_come_in_the_shape_of_the_clients_api_version(server: MockServerThread) -> None:
+def test_errors_come_in_the_shape_of_the_clients_api_version(server_thread: MockServerThread) -> None:
     import cartesia
 
-    with Cartesia(api_key="sk_test_key", base_url=server.url, max_retries=0) as client:
+    with Cartesia(api_key="sk_test_key", base_url=server_thread.url, max_retries=0) as client:
         with pytest.raises(cartesia.NotFoundError) as raised:
             client.agents.calls.retrieve("ac_missing")
         assert raised.value.status_code == 404

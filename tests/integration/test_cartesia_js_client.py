@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.server import MockServerThread, ServerConfig
+from harness.server import MockServerThread
 from harness.server.audio import SAMPLE_RATE
-from tests.integration.server_helpers import SECRET, threaded_receiver
 
 JS_DIR = Path(__file__).resolve().parent.parent / "js"
 SCRIPT = JS_DIR / "calls_api.mjs"
@@ -27,14 +25,6 @@ CLIENT = JS_DIR / "node_modules" / "@cartesia" / "cartesia-js" / "package.json"
 NODE = shutil.which("node")
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="needs node on PATH to run the official JS client")
-
-
-@pytest.fixture
-def server() -> Iterator[MockServerThread]:
-    with threaded_receiver() as receiver_url:
-        config = ServerConfig(port=0, target_url=receiver_url, secret=SECRET, db_path=":memory:")
-        with MockServerThread(config) as running:
-            yield running
 
 
 def run_client(*args: str) -> dict[str, Any]:
@@ -49,10 +39,10 @@ def run_client(*args: str) -> dict[str, Any]:
     return output
 
 
-def test_the_js_client_pages_retrieves_and_downloads_audio(server: MockServerThread) -> None:
-    call_ids = server.start_calls("happy-path", calls=4)
-    server.wait_for_calls(call_ids)
-    seen = run_client(server.url, server.config.agent_id, "ac_missing")
+def test_the_js_client_pages_retrieves_and_downloads_audio(server_thread: MockServerThread) -> None:
+    call_ids = server_thread.start_calls("happy-path", calls=4)
+    server_thread.wait_for_calls(call_ids)
+    seen = run_client(server_thread.url, server_thread.config.agent_id, "ac_missing")
 
     newest_first = list(reversed(call_ids))
     # One call per page, then the empty page that ends the client's paging.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,28 +16,10 @@ from aiohttp import web
 from harness.server import MockServer, ServerConfig
 from harness.server.console.core import CONSOLE
 from harness.serving import AppServer
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver, server_config
 
 PAGES = ["/", "/deployments", "/webhooks", "/start", "/test"]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[RecordingReceiver]:
-    async with RecordingReceiver() as running:
-        yield running
-
-
-@pytest.fixture
-async def server(receiver: RecordingReceiver) -> AsyncIterator[MockServer]:
-    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
-    async with MockServer(config) as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:
@@ -114,6 +95,7 @@ async def test_a_post_without_this_console_s_token_changes_nothing(
         ("/?page=abc", 400, "page must be a whole number from 1 to 100,000, got &#39;abc&#39;."),
         ("/?page=0", 400, "page must be a whole number"),
         ("/?status=lost", 400, "status must be one of in_progress, completed, failed, stopped, got &#39;lost&#39;."),
+        ("/?failed=maybe", 400, "field &#34;failed&#34;: expected true or false, got &#39;maybe&#39;."),
         ("/deployments?page=-1", 400, "page must be a whole number"),
         ("/calls/ac_missing", 404, "No call with id &#39;ac_missing&#39;"),
         ("/calls/ac_missing?tab=audio", 400, "tab must be one of transcript, logs, recording, webhooks"),
@@ -230,7 +212,7 @@ async def test_replay_sends_again_and_shows_the_call_s_deliveries(
 async def test_calls_the_calls_api_forgot_are_still_listed_and_shown_from_the_log(
     receiver: RecordingReceiver, http: aiohttp.ClientSession
 ) -> None:
-    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:", max_calls=2)
+    config = server_config(receiver.url, max_calls=2)
     async with MockServer(config) as server:
         call_ids = await server.start_calls("happy-path", calls=3)
         await server.wait_for_calls()
@@ -324,7 +306,7 @@ async def test_a_secret_echoed_by_the_receiver_is_never_shown(http: aiohttp.Clie
     app = web.Application()
     app.router.add_post("/webhooks", echo)
     async with AppServer(app) as echoing:
-        config = ServerConfig(port=0, target_url=echoing.url + "/webhooks", secret=SECRET, db_path=":memory:")
+        config = server_config(echoing.url + "/webhooks")
         async with MockServer(config) as server:
             [call_id] = await server.start_calls("happy-path", calls=1)
             await server.wait_for_calls()

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from harness.delivery import Deliverer, DeliverySettings
 from harness.serving import AppServer
 from tests.conftest import SECRET
+from tests.integration.server_helpers import ok_app
 
 DRIP_RECEIVER = Path(__file__).resolve().parent.parent / "receivers" / "drip_receiver.py"
 BODY = b'{"type":"call_turn","call_id":"ac_drip"}'
@@ -41,13 +41,7 @@ def drip_url() -> Iterator[str]:
 
 @pytest.fixture
 async def prompt_url() -> AsyncIterator[str]:
-    async def hook(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    async with AppServer(app) as server:
+    async with AppServer(ok_app("/hook")) as server:
         yield server.url + "/hook"
 
 

@@ -25,6 +25,7 @@ from harness.delivery import FailureKind
 from harness.serving import AppServer
 from harness.store import DeliveryLog
 from tests.conftest import ROOT, SECRET
+from tests.integration.server_helpers import ok_app
 
 # Delivers rounds of 20 concurrent events to its own loopback receiver, logging every attempt; after
 # each round it flushes and prints the round's delivery ids. It never stops by itself before 500
@@ -156,14 +157,7 @@ def start_serve(receiver_url: str, db: Path, *options: str) -> subprocess.Popen[
 async def test_harness_serve_killed_keeps_every_listed_delivery(tmp_path: Path) -> None:
     """End to end: what the control API has listed is on disk after SIGKILL of ``harness serve``."""
     db = tmp_path / "served.db"
-
-    async def hook(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/webhooks", hook)
-    async with AppServer(app) as receiver:
+    async with AppServer(ok_app("/webhooks")) as receiver:
         process = start_serve(receiver.url, db)
         listed: set[str] = set()
         try:

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from harness.server import MockServer, ServerConfig
+from harness.server import MockServer
 from harness.server.batches_api import MAX_RECIPIENTS
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from tests.integration.server_helpers import RecordingReceiver, call_json, server_config
 
 AUTH = {"Authorization": "Bearer sk_test_key", "Cartesia-Version": "2026-08-14"}
 BATCHES = "/agents/calls/batches"
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def call(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
-    async with http.request(method, url, headers=AUTH, **kwargs) as response:
-        return response.status, await response.json()
+    return await call_json(http, method, url, headers=AUTH, **kwargs)
 
 
 def batch_request(server: MockServer, numbers: list[str], **extra: Any) -> dict[str, Any]:
@@ -54,7 +46,7 @@ async def test_a_batch_places_one_outbound_call_per_recipient_and_their_webhooks
 ) -> None:
     numbers = ["+14155550101", "+14155550102", "+14155550103"]
     async with RecordingReceiver() as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        config = server_config(receiver.url)
         async with MockServer(config) as server:
             status, created = await call(http, "POST", server.url + BATCHES, json=batch_request(server, numbers))
             assert status == 201
@@ -97,7 +89,7 @@ async def test_cancel_stops_the_recipients_not_yet_dialled_and_lets_the_call_in_
 ) -> None:
     numbers = [f"+1415555{index:04d}" for index in range(5)]
     async with RecordingReceiver(hold=True) as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        config = server_config(receiver.url)
         async with MockServer(config) as server:
             request = batch_request(server, numbers, target_concurrency_limit=1)
             _, created = await call(http, "POST", server.url + BATCHES, json=request)
@@ -127,7 +119,7 @@ async def test_cancel_stops_the_recipients_not_yet_dialled_and_lets_the_call_in_
 
 async def test_retry_dials_again_only_the_recipients_whose_calls_failed(http: aiohttp.ClientSession) -> None:
     async with RecordingReceiver() as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        config = server_config(receiver.url)
         async with MockServer(config) as server:
             numbers = [f"+4477009000{index:02d}" for index in range(12)]
             _, created = await call(http, "POST", server.url + BATCHES, json=batch_request(server, numbers))
@@ -172,7 +164,7 @@ async def test_bad_batch_requests_get_a_clear_400_or_404(
     http: aiohttp.ClientSession, change: dict[str, Any], message: str
 ) -> None:
     async with RecordingReceiver() as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        config = server_config(receiver.url)
         async with MockServer(config) as server:
             request = {**batch_request(server, ["+14155550100"]), **change}
             status, body = await call(http, "POST", server.url + BATCHES, json=request)
@@ -187,7 +179,7 @@ async def test_bad_batch_requests_get_a_clear_400_or_404(
 async def test_clearing_or_stopping_the_server_stops_a_batch_dialling(http: aiohttp.ClientSession) -> None:
     numbers = [f"+1415555{index:04d}" for index in range(30)]
     async with RecordingReceiver(hold=True) as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        config = server_config(receiver.url)
         async with MockServer(config) as server:
             request = batch_request(server, numbers, target_concurrency_limit=1)
             _, created = await call(http, "POST", server.url + BATCHES, json=request)

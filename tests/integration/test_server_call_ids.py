@@ -6,16 +6,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from harness.server import MockServer, ServerConfig
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from harness.server import MockServer
+from tests.integration.server_helpers import RecordingReceiver, server_config
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[MockServer]:
-    async with RecordingReceiver() as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:", max_calls=2)
-        async with MockServer(config) as running:
-            yield running
+async def server(receiver: RecordingReceiver) -> AsyncIterator[MockServer]:
+    async with MockServer(server_config(receiver.url, max_calls=2)) as running:
+        yield running
 
 
 async def start_and_finish(server: MockServer) -> list[str]:

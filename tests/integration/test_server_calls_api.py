@@ -6,41 +6,20 @@ import io
 import json
 import uuid
 import wave
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
 from harness.models import Timestamp
-from harness.server import MockServer, ServerConfig
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from harness.server import MockServer
+from tests.integration.server_helpers import RecordingReceiver, call_json, server_config
 
 AUTH = {"Authorization": "Bearer sk_test_key"}
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[RecordingReceiver]:
-    async with RecordingReceiver() as running:
-        yield running
-
-
-@pytest.fixture
-async def server(receiver: RecordingReceiver) -> AsyncIterator[MockServer]:
-    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
-    async with MockServer(config) as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def get(http: aiohttp.ClientSession, url: str, **params: str) -> tuple[int, Any]:
-    async with http.get(url, params=params, headers=AUTH) as response:
-        return response.status, await response.json()
+    return await call_json(http, "GET", url, params=params, headers=AUTH)
 
 
 async def test_requests_without_an_api_key_get_401_in_the_platform_shape(
@@ -56,7 +35,7 @@ async def test_requests_without_an_api_key_get_401_in_the_platform_shape(
 
 
 async def test_only_configured_keys_are_accepted_when_set(receiver: RecordingReceiver) -> None:
-    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:", api_keys=frozenset({"a"}))
+    config = server_config(receiver.url, api_keys=frozenset({"a"}))
     async with MockServer(config) as server, aiohttp.ClientSession() as http:
         async with http.get(server.url + "/agents/calls", headers={"Authorization": "Bearer b"}) as response:
             assert response.status == 401
@@ -83,7 +62,7 @@ async def test_a_finished_call_matches_what_was_delivered(
 
 async def test_call_state_follows_the_deliveries_one_by_one(http: aiohttp.ClientSession) -> None:
     async with RecordingReceiver(hold=True) as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        config = server_config(receiver.url)
         async with MockServer(config) as server:
             [call_id] = await server.start_calls("happy-path", calls=1)
             url = f"{server.url}/agents/calls/{call_id}"
@@ -282,7 +261,7 @@ async def test_deleting_an_ended_call_redacts_it_and_its_audio(
 
 async def test_a_call_in_progress_cannot_be_deleted_and_has_no_audio(http: aiohttp.ClientSession) -> None:
     async with RecordingReceiver(hold=True) as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        config = server_config(receiver.url)
         async with MockServer(config) as server:
             [call_id] = await server.start_calls("happy-path", calls=1)
             await receiver.wait_for(1)

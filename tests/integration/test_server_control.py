@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -11,31 +10,9 @@ import pytest
 
 from harness.scenarios import list_scenarios
 from harness.server import MockServer, ServerConfig
-from tests.integration.server_helpers import SECRET, RecordingReceiver
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[RecordingReceiver]:
-    async with RecordingReceiver() as running:
-        yield running
-
-
-@pytest.fixture
-async def server(receiver: RecordingReceiver) -> AsyncIterator[MockServer]:
-    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
-    async with MockServer(config) as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-async def call(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
-    async with http.request(method, url, **kwargs) as response:
-        return response.status, await response.json()
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver, server_config
+from tests.integration.server_helpers import call_json as call
 
 
 async def test_start_calls_from_a_scenario_name_returns_their_ids(
@@ -164,7 +141,7 @@ async def test_clear_forgets_calls_and_deliveries(server: MockServer) -> None:
 
 async def test_aclear_stops_calls_in_progress_before_forgetting() -> None:
     async with RecordingReceiver(hold=True) as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        config = server_config(receiver.url)
         async with MockServer(config) as server:
             await server.start_calls("happy-path", calls=2)
             await receiver.wait_for(2)

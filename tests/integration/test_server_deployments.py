@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import aiohttp
-import pytest
 
 from harness._deployments import DEPLOYMENT_STATUSES
 from harness.models import Timestamp
-from harness.server import MockServer, ServerConfig
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from harness.server import MockServer
+from tests.integration.server_helpers import request
 
 AUTH = {"X-API-Key": "sk_test"}
 PLATFORM_FIELDS = {
@@ -35,17 +31,8 @@ PLATFORM_FIELDS = {
 }
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[MockServer]:
-    async with RecordingReceiver() as receiver:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
-        async with MockServer(config) as running:
-            yield running
-
-
 async def get(url: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(url, headers=AUTH) as response:
-        return response.status, await response.json()
+    return await request("GET", url, headers=AUTH)
 
 
 async def test_every_call_names_a_deployment_of_its_agent(server: MockServer) -> None:

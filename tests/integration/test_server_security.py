@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,10 @@ from harness.errors import ScenarioError
 from harness.server import MockServer, ServerConfig
 from harness.serving import AppServer
 from harness.store import DeliveryLog
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver, server_config
 
 TOKEN = "control-token-0123456789abcdef"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[RecordingReceiver]:
-    async with RecordingReceiver() as running:
-        yield running
-
-
-def config(receiver: RecordingReceiver, **changes: Any) -> ServerConfig:
-    return ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:", **changes)
 
 
 async def status_of(method: str, url: str, **kwargs: Any) -> int:
@@ -46,7 +36,7 @@ def port_of(url: str) -> str:
 
 
 async def test_the_control_api_answers_only_to_its_own_names(receiver: RecordingReceiver) -> None:
-    async with MockServer(config(receiver, allowed_hosts=frozenset({"harness.test"}))) as server:
+    async with MockServer(server_config(receiver.url, allowed_hosts=frozenset({"harness.test"}))) as server:
         port = port_of(server.url)
         for host, expected in [
             (f"127.0.0.1:{port}", 200),
@@ -61,7 +51,7 @@ async def test_the_control_api_answers_only_to_its_own_names(receiver: Recording
 async def test_the_calls_api_answers_receivers_calling_back_by_any_name_but_not_browsers(
     receiver: RecordingReceiver,
 ) -> None:
-    async with MockServer(config(receiver)) as server:
+    async with MockServer(server_config(receiver.url)) as server:
         callback = {"Host": "host.docker.internal", "X-API-Key": "k"}
         assert await status_of("GET", server.url + "/agents/calls", headers=callback) == 200
         browser = {**callback, "Sec-Fetch-Site": "same-origin"}
@@ -69,7 +59,7 @@ async def test_the_calls_api_answers_receivers_calling_back_by_any_name_but_not_
 
 
 async def test_state_changing_requests_from_another_sites_page_are_refused(receiver: RecordingReceiver) -> None:
-    async with MockServer(config(receiver)) as server:
+    async with MockServer(server_config(receiver.url)) as server:
         url = server.url + "/_harness/calls"
         body = json.dumps({"calls": 1, "turns": 0})
         same_origin = {"Origin": server.url, "Content-Type": "text/plain"}
@@ -86,7 +76,7 @@ async def test_state_changing_requests_from_another_sites_page_are_refused(recei
 
 
 async def test_a_control_token_is_required_once_set(receiver: RecordingReceiver) -> None:
-    async with MockServer(config(receiver, control_token=TOKEN)) as server:
+    async with MockServer(server_config(receiver.url, control_token=TOKEN)) as server:
         health = server.url + "/_harness/health"
         assert await status_of("GET", health) == 401
         assert await status_of("GET", health, headers={"Authorization": "Bearer wrong"}) == 401
@@ -164,7 +154,7 @@ async def test_a_secret_echoed_by_the_receiver_is_stored_masked_rotated_ones_too
 
 async def test_each_run_draws_its_own_call_ids_unless_the_seed_is_fixed(receiver: RecordingReceiver) -> None:
     async def ids(**changes: Any) -> list[str]:
-        async with MockServer(config(receiver, **changes)) as server:
+        async with MockServer(server_config(receiver.url, **changes)) as server:
             started = await server.start_calls("happy-path", calls=3)
             await server.wait_for_calls(started)
             return started
@@ -182,7 +172,7 @@ async def test_the_control_api_starts_scenarios_from_its_folders_only(
     (mine / "tiny.toml").write_text("calls = 1\n[generator]\nturns = 0\n", encoding="utf-8")
     (tmp_path / "elsewhere.toml").write_text("calls = 1\n", encoding="utf-8")
     (mine / "escape.toml").symlink_to(tmp_path / "elsewhere.toml")
-    async with MockServer(config(receiver, scenario_dirs=(mine,))) as server:
+    async with MockServer(server_config(receiver.url, scenario_dirs=(mine,))) as server:
         url = server.url + "/_harness/calls"
         async with aiohttp.ClientSession() as http:
             async with http.post(url, json={"scenario": "tiny"}) as response:
@@ -203,7 +193,7 @@ async def test_the_control_api_starts_scenarios_from_its_folders_only(
 async def test_an_unexpected_error_is_a_500_in_the_callers_shape_and_marks_the_server_degraded(
     receiver: RecordingReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with MockServer(config(receiver)) as server:
+    async with MockServer(server_config(receiver.url)) as server:
 
         def broken(*args: object, **kwargs: object) -> list[object]:
             raise RuntimeError(f"storage exploded near {SECRET}")

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
 from harness.errors import ConfigError
 from harness.server import MockServerThread, ServerConfig
-from tests.integration.server_helpers import SECRET, threaded_receiver
-
-
-@pytest.fixture
-def receiver_url() -> Iterator[str]:
-    with threaded_receiver() as url:
-        yield url
+from tests.conftest import SECRET
+from tests.integration.server_helpers import server_config
 
 
 def test_start_and_stop_are_idempotent_and_it_serves_in_between(receiver_url: str) -> None:
-    server = MockServerThread(ServerConfig(port=0, target_url=receiver_url, secret=SECRET, db_path=":memory:"))
+    server = MockServerThread(server_config(receiver_url))
     server.start()
     server.start()
     with urllib.request.urlopen(server.url + "/_harness/health") as response:
@@ -29,7 +23,7 @@ def test_start_and_stop_are_idempotent_and_it_serves_in_between(receiver_url: st
 
 
 def test_calls_run_and_are_logged(receiver_url: str) -> None:
-    config = ServerConfig(port=0, target_url=receiver_url, secret=SECRET, db_path=":memory:")
+    config = server_config(receiver_url)
     with MockServerThread(config) as server:
         call_ids = server.start_calls("happy-path", calls=2)
         server.wait_for_calls(call_ids)
@@ -41,7 +35,7 @@ def test_calls_run_and_are_logged(receiver_url: str) -> None:
 
 
 def test_an_exception_inside_the_server_is_re_raised_by_check_errors(receiver_url: str) -> None:
-    config = ServerConfig(port=0, target_url=receiver_url, secret=SECRET, db_path=":memory:")
+    config = server_config(receiver_url)
     with MockServerThread(config) as server:
 
         def broken(call_id: str, event: object) -> None:

@@ -13,14 +13,14 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.server import MockServer, ServerConfig
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from tests.conftest import SECRET
+from tests.integration.server_helpers import RecordingReceiver, call_json, server_config
 
 AUTH = {"X-API-Key": "sk_test"}
 
 
 async def call(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
-    async with http.request(method, url, headers=AUTH, **kwargs) as response:
-        return response.status, await response.json()
+    return await call_json(http, method, url, headers=AUTH, **kwargs)
 
 
 async def test_a_webhook_registered_through_the_api_receives_the_events() -> None:
@@ -48,7 +48,7 @@ async def test_a_webhook_registered_through_the_api_receives_the_events() -> Non
 
 async def test_a_rotated_secret_is_used_from_the_next_delivery_on() -> None:
     async with RecordingReceiver(hold=True) as receiver, aiohttp.ClientSession() as http:
-        config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=":memory:")
+        config = server_config(receiver.url)
         async with MockServer(config) as server:
             call_ids = await server.start_calls("happy-path", calls=1)
             await receiver.wait_for(1)
@@ -145,7 +145,7 @@ async def test_deleting_a_webhook_answers_its_id_and_the_next_takes_over() -> No
     async with (
         RecordingReceiver() as first,
         RecordingReceiver() as second,
-        MockServer(ServerConfig(port=0, target_url=first.url, secret=SECRET, db_path=":memory:")) as server,
+        MockServer(server_config(first.url)) as server,
         aiohttp.ClientSession() as http,
     ):
         _, hook = await call(http, "POST", server.url + "/agents/webhooks", json={"url": second.url, "secret": "s2"})

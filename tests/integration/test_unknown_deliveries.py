@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -16,16 +15,10 @@ import pytest
 from harness.delivery import Attempt, Delivery, mask_secret, webhook_headers
 from harness.server import MockServer, ServerConfig
 from harness.store import UNKNOWN_OUTCOME, DeliveryLog
-from tests.conftest import ROOT
-from tests.integration.server_helpers import SECRET, RecordingReceiver
+from tests.conftest import ROOT, SECRET
+from tests.integration.server_helpers import RecordingReceiver
 
 BODY = b'{"type":"call_started","call_id":"ac_unknown","agent_id":"agent_x","webhook_id":"agent_webhook_x"}'
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[RecordingReceiver]:
-    async with RecordingReceiver() as running:
-        yield running
 
 
 @pytest.fixture

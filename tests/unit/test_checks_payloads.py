@@ -108,18 +108,6 @@ def test_truncated_tool_calls_take_both_sdk_forms_and_still_parse() -> None:
     assert {"call_trunc_args", "call_trunc_obj"} <= {t["id"] for t in transcript_tools}
 
 
-def test_legacy_2025_matches_the_published_shape() -> None:
-    legacy = payloads.legacy_2025(wire()[-2], "MZ4958bfe4940bf0ef6cc92f8c6cfa1a1f")
-    assert set(legacy) == {"type", "request_id", "agent_id", "webhook_id", "body", "timestamp"}
-    assert legacy["body"]
-    assert all(turn["role"] in ("user", "assistant") for turn in legacy["body"])
-    event = parse_event(json.dumps(legacy))
-    assert isinstance(event, CallCompleted)
-    assert event.call is None
-    assert event.call_id is None
-    assert len(event.transcript) == len(legacy["body"])
-
-
 def test_with_text_puts_non_ascii_lines_in_spoken_turns() -> None:
     events = payloads.call_wire(simulate_call(seed=3, turns=len(payloads.UNICODE_LINES)))
     changed = payloads.with_text(events, payloads.UNICODE_LINES)

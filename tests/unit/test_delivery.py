@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
-from harness import delivery as delivery_module
 from harness._http1 import HTTPFailure
 from harness.delivery import (
     MASK,
@@ -23,6 +22,7 @@ from harness.delivery import (
     mask_secret,
     webhook_headers,
 )
+from harness.delivery._echoes import mask_echoes
 from harness.models import parse_event
 from harness.serving import AppServer
 from tests.conftest import SECRET, load_fixture
@@ -133,7 +133,7 @@ async def test_retries_follow_the_backoff_schedule(
         delays.append(delay)
         await real_sleep(0)
 
-    monkeypatch.setattr("harness.delivery.asyncio.sleep", fake_sleep)
+    monkeypatch.setattr("harness.delivery.engine.asyncio.sleep", fake_sleep)
     recorder = ListRecorder()
     settings = DeliverySettings(retries=3, backoff=(0.1, 0.2))
 
@@ -250,7 +250,7 @@ def test_echoed_secrets_are_masked_wherever_they_are(
     attempt = Attempt(number=1, url="http://127.0.0.1:9/", request_headers={}, started_at=0.0)
     attempt.response_headers, attempt.response_body, attempt.error = dict(headers), body, error
 
-    delivery_module._mask_echoes(attempt, secrets)
+    mask_echoes(attempt, secrets)
 
     assert attempt.response_headers == masked_headers
     assert (attempt.response_body, attempt.error) == (masked_body, masked_error)

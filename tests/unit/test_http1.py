@@ -47,6 +47,16 @@ async def serve(handler: Handler) -> AsyncIterator[tuple[str, list[int]]]:
         await server.wait_closed()
 
 
+@asynccontextmanager
+async def connection_pool() -> AsyncIterator[ConnectionPool]:
+    """A client connection pool, closed on the way out."""
+    pool = ConnectionPool(idle_limit=4, user_agent="t")
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
 async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     length = next(
@@ -125,12 +135,8 @@ async def test_request_bytes_on_the_wire() -> None:
 
 async def test_keep_alive_reuses_one_connection() -> None:
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-    async with serve(answering(ok, ok, ok)) as (url, connections):
-        pool = ConnectionPool(idle_limit=4, user_agent="t")
-        try:
-            statuses = [(await pool.post(Target.parse(url), {}, b"{}", limit=10)).status for _ in range(3)]
-        finally:
-            await pool.close()
+    async with serve(answering(ok, ok, ok)) as (url, connections), connection_pool() as pool:
+        statuses = [(await pool.post(Target.parse(url), {}, b"{}", limit=10)).status for _ in range(3)]
 
     assert statuses == [200, 200, 200]
     assert len(connections) == 1
@@ -138,13 +144,9 @@ async def test_keep_alive_reuses_one_connection() -> None:
 
 async def test_connection_close_is_respected() -> None:
     closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-    async with serve(answering(closing)) as (url, connections):
-        pool = ConnectionPool(idle_limit=4, user_agent="t")
-        try:
-            for _ in range(2):
-                assert (await pool.post(Target.parse(url), {}, b"{}", limit=10)).status == 200
-        finally:
-            await pool.close()
+    async with serve(answering(closing)) as (url, connections), connection_pool() as pool:
+        for _ in range(2):
+            assert (await pool.post(Target.parse(url), {}, b"{}", limit=10)).status == 200
 
     assert len(connections) == 2
 
@@ -334,13 +336,9 @@ async def test_a_reused_connection_closed_before_answering_is_retried_once() -> 
         if len(served) == 1:
             await reader.read(1)  # the next request arrives ... and the connection closes unanswered
 
-    async with serve(handler) as (url, connections):
-        pool = ConnectionPool(idle_limit=4, user_agent="t")
-        try:
-            first = await pool.post(Target.parse(url), {}, b"{}", limit=10)
-            second = await pool.post(Target.parse(url), {}, b"{}", limit=10)
-        finally:
-            await pool.close()
+    async with serve(handler) as (url, connections), connection_pool() as pool:
+        first = await pool.post(Target.parse(url), {}, b"{}", limit=10)
+        second = await pool.post(Target.parse(url), {}, b"{}", limit=10)
 
     assert (first.status, second.status, second.body) == (200, 200, b"ok")
     assert len(connections) == 2
@@ -349,12 +347,8 @@ async def test_a_reused_connection_closed_before_answering_is_retried_once() -> 
 async def test_a_server_closing_without_announcing_it_does_not_fail_the_next_request() -> None:
     # Answers, then closes at once without "Connection: close"; the next request follows immediately.
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-    async with serve(answering(ok)) as (url, connections):
-        pool = ConnectionPool(idle_limit=4, user_agent="t")
-        try:
-            statuses = [(await pool.post(Target.parse(url), {}, b"{}", limit=10)).status for _ in range(3)]
-        finally:
-            await pool.close()
+    async with serve(answering(ok)) as (url, connections), connection_pool() as pool:
+        statuses = [(await pool.post(Target.parse(url), {}, b"{}", limit=10)).status for _ in range(3)]
 
     assert statuses == [200, 200, 200]
     assert len(connections) == 3
@@ -374,14 +368,10 @@ async def test_a_fresh_connection_closed_before_answering_is_a_reset_not_retried
 
 async def test_a_reused_connection_failing_after_response_bytes_is_not_retried() -> None:
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-    async with serve(answering(ok, b"HTTP/1.1 200 OK\r\nContent-Le")) as (url, connections):
-        pool = ConnectionPool(idle_limit=4, user_agent="t")
-        try:
-            assert (await pool.post(Target.parse(url), {}, b"{}", limit=10)).status == 200
-            with pytest.raises(HTTPFailure) as caught:
-                await pool.post(Target.parse(url), {}, b"{}", limit=10)
-        finally:
-            await pool.close()
+    async with serve(answering(ok, b"HTTP/1.1 200 OK\r\nContent-Le")) as (url, connections), connection_pool() as pool:
+        assert (await pool.post(Target.parse(url), {}, b"{}", limit=10)).status == 200
+        with pytest.raises(HTTPFailure) as caught:
+            await pool.post(Target.parse(url), {}, b"{}", limit=10)
 
     assert caught.value.kind == "reset"
     assert len(connections) == 1
@@ -545,12 +535,8 @@ async def test_when_a_connection_is_reused(first: bytes, connections_made: int) 
         await reader.read()  # the client decides when this connection ends
 
     served: list[int] = []
-    async with serve(handler) as (url, connections):
-        pool = ConnectionPool(idle_limit=4, user_agent="t")
-        try:
-            bodies = [(await pool.post(Target.parse(url), {}, b"{}", limit=10)).body for _ in range(2)]
-        finally:
-            await pool.close()
+    async with serve(handler) as (url, connections), connection_pool() as pool:
+        bodies = [(await pool.post(Target.parse(url), {}, b"{}", limit=10)).body for _ in range(2)]
 
     assert bodies == [b"ok", b"ok"]
     assert len(connections) == connections_made

@@ -68,3 +68,18 @@ def test_the_models_module_keeps_working_as_a_module() -> None:
         """
     )
     assert found == ["True", "True"]
+
+
+def test_the_strategies_module_imports_first_in_a_fresh_process() -> None:
+    # Importing harness.strategies imports harness.models on the way, which registers the strategies: the
+    # registration must not need the half-imported strategies module.
+    drawn = run(
+        """
+        import hypothesis
+        from hypothesis import strategies as st
+        from harness.strategies import call_failed_events
+        from harness.models import CallFailed, Turn
+        print(type(call_failed_events().example()).__name__, type(st.from_type(Turn).example()).__name__)
+        """
+    )
+    assert drawn == ["CallFailed", "Turn"]

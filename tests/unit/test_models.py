@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,34 @@ def test_timestamp_from_datetime_uses_z_and_nine_digits() -> None:
     assert Timestamp.from_datetime(datetime(2026, 1, 2, tzinfo=UTC), nanoseconds=7) == "2026-01-02T00:00:00.000000007Z"
     with pytest.raises(ValueError, match="timezone-aware"):
         Timestamp.from_datetime(datetime(2026, 1, 2))
+
+
+def test_timestamp_from_datetime_converts_offsets_to_utc_and_refuses_out_of_range_nanoseconds() -> None:
+    two_hours_ahead = timezone(timedelta(hours=2))
+    local = datetime(2026, 1, 2, 1, 0, 0, 250000, tzinfo=two_hours_ahead)
+    assert Timestamp.from_datetime(local) == "2026-01-01T23:00:00.250000000Z"
+    assert Timestamp.from_datetime(datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)) == "1969-12-31T23:59:59.000000000Z"
+    with pytest.raises(ValueError, match="nanoseconds"):
+        Timestamp.from_datetime(datetime(2026, 1, 2, tzinfo=UTC), nanoseconds=1_000_000_000)
+
+
+def test_timestamp_from_epoch_ns_round_trips_through_nanoseconds() -> None:
+    ns = 1_750_808_200_360_473_878
+    stamp = Timestamp.from_epoch_ns(ns)
+    assert stamp == "2025-06-24T23:36:40.360473878Z"
+    assert stamp.nanoseconds == ns
+    assert Timestamp.from_epoch_ns(ns, digits=3) == "2025-06-24T23:36:40.360Z"
+    assert Timestamp.from_epoch_ns(ns, digits=0) == "2025-06-24T23:36:40Z"
+    assert Timestamp.from_epoch_ns(-1) == "1969-12-31T23:59:59.999999999Z"
+
+
+def test_timestamp_now_is_a_current_utc_timestamp() -> None:
+    before = datetime.now(UTC)
+    stamp = Timestamp.now()
+    after = datetime.now(UTC)
+    assert Timestamp.parse(stamp) == stamp
+    assert stamp.endswith("Z")
+    assert before.replace(microsecond=0) <= stamp.datetime <= after
 
 
 def test_offset_timestamp_is_kept_verbatim() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import event_key, parse_event, verify_secret
+from harness import event_key, parse_event, receiver, reference_receiver, verify_secret
 from tests.conftest import load_fixture
 
 secrets = st.text(min_size=1, max_size=64)
@@ -99,3 +101,20 @@ def test_event_key_without_call_uses_content() -> None:
     b = parse_event({"type": "ping", "n": 2})
     assert event_key(a) != event_key(b)
     assert event_key(a) == event_key(parse_event({"type": "ping", "n": 1}))
+
+
+def test_the_helpers_import_no_web_framework() -> None:
+    # Users are told to copy verify_secret and event_key: their module must not need aiohttp.
+    script = (
+        "import sys, harness.receiver; print(sorted(m for m in ('aiohttp', 'multidict', 'yarl') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_reference_receiver_is_still_found_through_harness_receiver() -> None:
+    assert receiver.create_app is reference_receiver.create_app
+    assert receiver.ReceiverState is reference_receiver.ReceiverState
+    assert receiver.DEFAULT_PROBE_PATH == reference_receiver.DEFAULT_PROBE_PATH == "/_harness/processed"
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        _ = receiver.nothing_here

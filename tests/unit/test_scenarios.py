@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ScenarioError
+from harness.generate import simulate_calls
 from harness.models import EVENT_TYPES, UnknownEvent, parse_event
 from harness.scenarios import (
     Plan,
@@ -316,3 +317,13 @@ def test_call_ids_depend_on_the_id_space_and_nothing_else_changes() -> None:
     first, second = next(iter(one.calls)), next(iter(other.calls))
     assert [d.event_type for d in first.deliveries] == [d.event_type for d in second.deliveries]
     assert first.events[0].call_id == one.call_ids[0]
+
+
+def test_call_i_of_a_scenario_is_call_i_of_the_generator_with_the_same_seed() -> None:
+    scenario = scenario_from_dict({"name": "same-seed", "calls": 3, "generator": {"seed": 7, "turns": 2}})
+    generated = simulate_calls(seed=7, count=3, turns=2)
+    for planned, events in zip(scenario.plan().calls, generated, strict=True):
+        own_id = events[0].call_id
+        assert own_id is not None
+        renamed = [event.to_json().replace(own_id.encode(), planned.call_id.encode()) for event in events]
+        assert planned.event_bodies == renamed

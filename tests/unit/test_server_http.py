@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from aiohttp import web
 
-from harness.server._http import error_body, versioned_errors
+from harness.server._http import error_body, query_flag, versioned_errors
 from harness.server._paging import cursor_page
 
 
@@ -71,3 +71,11 @@ def test_forward_and_backward_pages() -> None:
 def test_bad_paging_is_a_400(query: dict[str, str]) -> None:
     with pytest.raises(web.HTTPBadRequest):
         page(**query)
+
+
+def test_true_and_false_query_parameters_take_the_same_words_everywhere() -> None:
+    assert [query_flag(word, "ok") for word in ("true", "1", "yes", "on", "TRUE")] == [True] * 5
+    assert [query_flag(word, "ok") for word in ("false", "0", "no", "off", "False")] == [False] * 5
+    assert (query_flag(None, "ok"), query_flag("", "ok")) == (None, None)
+    with pytest.raises(ValueError, match="field \"failed\": expected true or false, got 'maybe'"):
+        query_flag("maybe", "failed")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.models import parse_event
-from harness.server.state import CallsState, WebhookRegistry
+from harness.server.state import CallsState
 from tests.conftest import load_fixture
 
 
@@ -102,20 +102,3 @@ def test_a_failed_call_that_never_connected_has_no_recording() -> None:
     completed = other.get(ended_call(other))
     assert completed is not None
     assert not completed.failed_before_connecting
-
-
-def test_deleting_the_active_webhook_hands_deliveries_to_the_newest_remaining_one() -> None:
-    hooks = WebhookRegistry()
-    first = hooks.register("http://127.0.0.1:1/a", "s1")
-    second = hooks.register("http://127.0.0.1:1/b", "s2")
-    third = hooks.register("http://127.0.0.1:1/c", "s3")
-    assert hooks.active is first
-    assert hooks.remove(first.id) is first
-    assert hooks.active is third
-    assert hooks.remove(second.id) is second
-    assert hooks.active is third
-    hooks.remove(third.id)
-    assert hooks.active is None
-    assert hooks.remove("agent_webhook_nope") is None
-    assert "secret" not in third.to_json()
-    assert third.to_json(with_secret=True)["secret"] == "s3"

@@ -16,6 +16,19 @@ from harness.errors import ConfigError, DeliveryError
 from harness.store import MEMORY, TEXT_CAP, DeliveryLog
 
 SECRET = "whsec_store_test_secret"
+# The tables of the first released delivery log (PRAGMA user_version = 1), without its indexes: the migration
+# tests write logs of that version from them.
+SCHEMA_1_TABLES = """
+CREATE TABLE calls (id TEXT PRIMARY KEY, agent_id TEXT, scenario TEXT, events INTEGER NOT NULL,
+    created_at REAL NOT NULL);
+CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, url TEXT NOT NULL,
+    event_type TEXT, call_id TEXT, body BLOB NOT NULL, created_at REAL NOT NULL, ok INTEGER NOT NULL,
+    attempts INTEGER NOT NULL, replay_of TEXT);
+CREATE TABLE attempts (delivery_id TEXT NOT NULL, number INTEGER NOT NULL, url TEXT NOT NULL,
+    request_headers TEXT NOT NULL, started_at REAL NOT NULL, latency REAL NOT NULL, status INTEGER,
+    response_headers TEXT NOT NULL, response_body BLOB NOT NULL, response_truncated INTEGER NOT NULL,
+    failure TEXT, error TEXT, PRIMARY KEY (delivery_id, number)) WITHOUT ROWID;
+"""
 
 
 def make_delivery(

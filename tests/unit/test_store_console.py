@@ -9,22 +9,16 @@ import pytest
 
 from harness.errors import ConfigError, DeliveryError
 from harness.store import CallState, DeliveryLog
-from tests.unit.test_store import make_delivery, record
+from tests.unit.test_store import SCHEMA_1_TABLES, make_delivery, record
 
 # The schema of a log written before the console existed (harness 0.1 as first released).
-OLD_SCHEMA = """
-CREATE TABLE calls (id TEXT PRIMARY KEY, agent_id TEXT, scenario TEXT, events INTEGER NOT NULL,
-    created_at REAL NOT NULL);
-CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, url TEXT NOT NULL,
-    event_type TEXT, call_id TEXT, body BLOB NOT NULL, created_at REAL NOT NULL, ok INTEGER NOT NULL,
-    attempts INTEGER NOT NULL, replay_of TEXT);
-CREATE TABLE attempts (delivery_id TEXT NOT NULL, number INTEGER NOT NULL, url TEXT NOT NULL,
-    request_headers TEXT NOT NULL, started_at REAL NOT NULL, latency REAL NOT NULL, status INTEGER,
-    response_headers TEXT NOT NULL, response_body BLOB NOT NULL, response_truncated INTEGER NOT NULL,
-    failure TEXT, error TEXT, PRIMARY KEY (delivery_id, number)) WITHOUT ROWID;
+OLD_SCHEMA = (
+    SCHEMA_1_TABLES
+    + """
 INSERT INTO calls VALUES ('ac_old', 'agent_1', 'happy-path', 6, 1700000000.0);
 PRAGMA user_version = 1;
 """
+)
 
 
 def test_an_older_log_gains_the_call_states_table_and_keeps_its_rows(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from harness.delivery import Attempt, Deliverer, Delivery, FailureKind, mask_sec
 from harness.errors import ConfigError, DeliveryError
 from harness.serving import AppServer
 from harness.store import SCHEMA_VERSION, UNKNOWN_OUTCOME, DeliveryLog
+from tests.unit.test_store import SCHEMA_1_TABLES
 
 SECRET = "whsec_write_ahead_secret"
 
@@ -158,24 +159,18 @@ async def test_an_intent_the_log_cannot_write_raises_instead_of_hanging(tmp_path
 
 # -- migrations -------------------------------------------------------------------------------------------
 
-SCHEMA_1 = """
-CREATE TABLE calls (id TEXT PRIMARY KEY, agent_id TEXT, scenario TEXT, events INTEGER NOT NULL,
-    created_at REAL NOT NULL);
-CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, url TEXT NOT NULL,
-    event_type TEXT, call_id TEXT, body BLOB NOT NULL, created_at REAL NOT NULL, ok INTEGER NOT NULL,
-    attempts INTEGER NOT NULL, replay_of TEXT);
+SCHEMA_1 = (
+    SCHEMA_1_TABLES
+    + """
 CREATE INDEX deliveries_call ON deliveries (call_id, seq);
 CREATE INDEX deliveries_type ON deliveries (event_type, seq);
-CREATE TABLE attempts (delivery_id TEXT NOT NULL, number INTEGER NOT NULL, url TEXT NOT NULL,
-    request_headers TEXT NOT NULL, started_at REAL NOT NULL, latency REAL NOT NULL, status INTEGER,
-    response_headers TEXT NOT NULL, response_body BLOB NOT NULL, response_truncated INTEGER NOT NULL,
-    failure TEXT, error TEXT, PRIMARY KEY (delivery_id, number)) WITHOUT ROWID;
 INSERT INTO deliveries (id, url, event_type, call_id, body, created_at, ok, attempts)
     VALUES ('dlv_old', 'http://127.0.0.1:9/hook', 'call_started', 'ac_old', X'7B7D', 1.0, 0, 1);
 INSERT INTO attempts VALUES ('dlv_old', 1, 'http://127.0.0.1:9/hook', '{"X-Webhook-Secret": "***"}', 1.0, 0.5,
     NULL, '{}', X'', 0, 'timeout', 'no complete response within 10 s');
 PRAGMA user_version = 1;
 """
+)
 
 
 def schema_1_log(path: Path) -> None:

@@ -14,6 +14,7 @@ from harness.generate import DOMAINS
 from harness.models import (
     BUILTIN_METRICS,
     EVENT_TYPES,
+    TRUNCATION_LIMIT,
     Analysis,
     BaseEvent,
     Call,
@@ -97,7 +98,7 @@ def test_edge_cases_cover_the_awkward_shapes() -> None:
         wire = json.loads(text)
         if ":null" in text:
             seen.add("null")
-        if len(text) > strategies.SDK_TRUNCATION_LIMIT:
+        if len(text) > TRUNCATION_LIMIT:
             seen.add("long")
         if any(ord(char) > 0xFFFF for char in text) or "\\u" in text or any(ord(char) > 127 for char in text):
             seen.add("unicode")

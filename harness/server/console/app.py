@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
-from harness.server.console import views
 from harness.server.console.core import CONSOLE, Console
 from harness.server.console.render import STATIC, setup_templates
 from harness.server.console.tracking import CallTracker
-
-if TYPE_CHECKING:
-    from harness.server.app import MockServer
+from harness.server.console.views import routes
+from harness.server.services import Services
 
 __all__ = ["setup_console"]
 
 
-def setup_console(app: web.Application, server: MockServer) -> Console:
-    """Serve the console at the root of ``app``, following ``server``'s calls (its log must be open)."""
-    console = Console(server)
+def setup_console(app: web.Application, services: Services) -> Console:
+    """Serve the console at the root of ``app``, following the server's calls (its log must be open)."""
+    console = Console(services)
     app[CONSOLE] = console
     console.env = setup_templates(app, console.secrets)
-    app.add_routes(views.routes)
+    app.add_routes(routes)
     app.router.add_static("/_console/static", STATIC)
-    tracker = CallTracker(server.log, console.broadcaster, server.record_error)
+    tracker = CallTracker(services.log, console.broadcaster, services.errors.record)
     # A server started again after a failed start still has the tracker of that start: one per server.
-    listeners = server.calls.listeners
+    listeners = services.calls.listeners
     listeners[:] = [listener for listener in listeners if not isinstance(listener, CallTracker)]
     listeners.append(tracker)
 
@@ -34,7 +30,7 @@ def setup_console(app: web.Application, server: MockServer) -> Console:
         await console.close()
 
     async def unfollow(_: web.Application) -> None:
-        server.calls.listeners.remove(tracker)
+        services.calls.listeners.remove(tracker)
 
     app.on_shutdown.append(stop_streams)
     app.on_cleanup.append(unfollow)

@@ -7,16 +7,14 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import jinja2
 from aiohttp import web
 
 from harness.server.console.checkrun import CheckRuns
 from harness.server.console.live import Broadcaster
-
-if TYPE_CHECKING:
-    from harness.server.app import MockServer
+from harness.server.services import Services
 
 __all__ = ["CONSOLE", "Console", "console_of"]
 
@@ -26,17 +24,18 @@ T = TypeVar("T")
 class Console:
     """One server's console: the live broadcaster, the contract check runs, the CSRF token of its forms."""
 
-    def __init__(self, server: MockServer) -> None:
-        self.server = server
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self.started_at = time.time()  # calls logged before this and never ended were stopped with their server
         # Forms and fetch() calls carry it; a page on another site cannot read it, so cannot forge them.
         self.csrf_token = secrets.token_urlsafe(32)
         self._cpu = 0.0
         self._cpu_lock = threading.Lock()
+        record_error = services.errors.record
         self.broadcaster = Broadcaster(
-            on_error=server.record_error, cpu=lambda: self._cpu, before_flush=lambda: self.offload(server.log.flush)
+            on_error=record_error, cpu=lambda: self._cpu, before_flush=lambda: self.offload(services.log.flush)
         )
-        self.checks = CheckRuns(on_change=lambda: self.broadcaster.publish("test"), on_error=server.record_error)
+        self.checks = CheckRuns(on_change=lambda: self.broadcaster.publish("test"), on_error=record_error)
         self.env: jinja2.Environment | None = None  # set by setup_console
         # Live view key -> (what its data looked like, its fragments): a view that did not change is not re-rendered.
         self.rendered: dict[str, tuple[Any, dict[str, str]]] = {}
@@ -56,8 +55,7 @@ class Console:
 
     def secrets(self) -> list[str]:
         """Every secret the server has sent or been given, rotated ones too: masked wherever text is shown."""
-        current = {hook.secret for hook in self.server.webhooks.all() if hook.secret}
-        return sorted(current | self.server.known_secrets, key=len, reverse=True)
+        return sorted(self.services.webhooks.known_secrets, key=len, reverse=True)
 
     async def close(self) -> None:
         """End live streams and any check run."""

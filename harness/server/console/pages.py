@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from harness.errors import HarnessError
+from harness.server._http import query_flag
 from harness.server.console import queries
 from harness.server.console.core import Console
 from harness.server.console.data import (
@@ -76,7 +77,7 @@ def parse_filters(query: Mapping[str, str]) -> CallFilters:
         status=status,
         agent=query.get("agent") or None,
         deployment=query.get("deployment") or None,
-        failed_deliveries=query.get("failed") in ("1", "on", "true"),
+        failed_deliveries=query_flag(query.get("failed"), "failed") or False,
         page=page_number(query.get("page")),
     )
 
@@ -95,7 +96,7 @@ def shown_status(row: CallRow, *, live: bool, since: float) -> str:
 async def calls_context(console: Console, filters: CallFilters, *, full: bool) -> dict[str, Any]:
     """The calls list (``full``: the whole page, with the agents to filter by; else its live part, read from
     what the log has committed: the live flush committed it just before)."""
-    log = console.server.log
+    log = console.services.log
 
     def read() -> tuple[list[CallRow], bool, int, list[str]]:
         rows, more = queries.list_calls(log, filters, since=console.started_at, fresh=full)
@@ -104,7 +105,7 @@ async def calls_context(console: Console, filters: CallFilters, *, full: bool) -
 
     rows, has_more, total, agents = await console.offload(read)
     for row in rows:  # calls still in the Calls API: as they are now, not as at their last status change
-        record = console.server.calls.get(row.id)
+        record = console.services.calls.get(row.id)
         if record is not None:
             row.status, row.turns = record.status, len(record.transcript)
             if record.ended and row.duration is None:
@@ -154,10 +155,10 @@ def calls_view(console: Console, filters: CallFilters) -> View:
 
 async def call_context(console: Console, call_id: str, tab: str) -> dict[str, Any] | None:
     """The call page's data for ``tab``; None when neither the Calls API nor the log knows the call."""
-    server = console.server
-    log = server.log
+    services = console.services
+    log = services.log
     hidden = console.secrets()
-    needs_deliveries = tab == "webhooks" or server.calls.get(call_id) is None
+    needs_deliveries = tab == "webhooks" or services.calls.get(call_id) is None
 
     def read() -> tuple[CallRow | None, list[StoredDelivery]]:
         row = queries.find_call(log, call_id)
@@ -165,7 +166,7 @@ async def call_context(console: Console, call_id: str, tab: str) -> dict[str, An
         return row, deliveries
 
     row, deliveries = await console.offload(read)
-    record = server.calls.get(call_id)
+    record = services.calls.get(call_id)
     call: CallPage
     if record is not None:
         call = page_from_record(record, row)
@@ -202,8 +203,8 @@ def call_view(console: Console, call_id: str, tab: str) -> View:
 
     async def render() -> dict[str, str]:
         # Cheap to read, and changes whenever anything on the page does: its events and its deliveries.
-        row = await console.offload(queries.find_call, console.server.log, call_id, False)
-        record = console.server.calls.get(call_id)
+        row = await console.offload(queries.find_call, console.services.log, call_id, False)
+        record = console.services.calls.get(call_id)
         signature = (
             record and (record.status, record.updated_at, len(record.transcript)),
             row and (row.status, row.deliveries, row.failed),
@@ -228,7 +229,7 @@ def call_view(console: Console, call_id: str, tab: str) -> View:
 
 async def deployments_context(console: Console, page: int) -> dict[str, Any]:
     """Deployments seen in the logged calls, a page at a time."""
-    rows, has_more = await console.offload(queries.list_deployments, console.server.log, page)
+    rows, has_more = await console.offload(queries.list_deployments, console.services.log, page)
     return {"deployments": rows, "page": page, "has_more": has_more}
 
 
@@ -242,9 +243,9 @@ async def start_context(console: Console, form: StartForm, *, error: str | None 
     from harness.generate import DOMAINS
 
     offered: list[tuple[str, str]] = []
-    for name in console.server.scenarios.paths():
+    for name in console.services.scenarios.paths():
         try:
-            offered.append((name, (await console.server.scenarios.load(name)).description))
+            offered.append((name, (await console.services.scenarios.load(name)).description))
         except HarnessError as exc:  # a broken file in a --scenarios folder: named, with what is wrong
             offered.append((name, f"cannot be started: {exc}"))
     return {
@@ -268,7 +269,7 @@ def test_context(console: Console) -> dict[str, Any]:
         groups = [(area, [r for r in results if r.area == area]) for area in AREAS]
         groups = [(area, members) for area, members in groups if members]
     return {
-        "hook": console.server.webhooks.active,
+        "hook": console.services.webhooks.active,
         "run": run,
         "groups": groups,
         "error": None,

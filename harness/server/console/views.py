@@ -13,14 +13,15 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from harness._net import require_http_url
+from harness.delivery.endpoint import Endpoint
 from harness.errors import HarnessError
 from harness.scenarios import scenario_with_params
-from harness.server import calls_api
+from harness.server.calls_api import get_audio
 from harness.server.console import pages
 from harness.server.console.core import Console, console_of
 from harness.server.console.live import View
 from harness.server.console.startform import StartForm
-from harness.server.state import now
+from harness.server.webhooks import Webhook
 
 __all__ = ["SECURITY_HEADERS", "routes"]
 
@@ -52,7 +53,7 @@ def _render(
     status: int = 200,
 ) -> web.Response:
     console = console_of(request)
-    hook = console.server.webhooks.active
+    hook = console.services.webhooks.active
     base = {
         "section": section,
         "csrf_token": console.csrf_token,
@@ -122,7 +123,7 @@ async def call_page(request: web.Request) -> web.Response:
 
 
 # The <audio> element cannot send the Calls API's key: the console serves the same recording at its own path.
-routes.get("/calls/{call_id}/recording.wav")(calls_api.get_audio)
+routes.get("/calls/{call_id}/recording.wav")(get_audio)
 
 
 @routes.get("/deployments")
@@ -147,9 +148,9 @@ async def webhooks_page(request: web.Request) -> web.Response:
 
 
 def _webhooks(console: Console, **extra: Any) -> dict[str, Any]:
-    server = console.server
+    webhooks = console.services.webhooks
     defaults = {"notice": None, "error": None, "error_hook": None, "new_secret": None, "new_secret_hook": None}
-    return {"hooks": server.webhooks.all(), "active_id": server.webhooks.active_id, **defaults, **extra}
+    return {"hooks": webhooks.all(), "active_id": webhooks.active_id, **defaults, **extra}
 
 
 @routes.get("/start")
@@ -205,7 +206,7 @@ async def replay(request: web.Request) -> web.Response:
         return form
     console = console_of(request)
     try:
-        delivery = await console.server.replay(request.match_info["delivery_id"])
+        delivery = await console.services.operations.replay(request.match_info["delivery_id"])
     except HarnessError as exc:
         return _problem(request, 400, "Cannot replay", str(exc))
     if delivery.call_id:
@@ -214,16 +215,25 @@ async def replay(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/")
 
 
-@routes.post("/webhooks/{webhook_id}/url")
-async def change_url(request: web.Request) -> web.Response:
-    """Point a webhook at another URL; used from the next delivery."""
+async def _webhook_form(request: web.Request) -> tuple[Console, dict[str, str], Webhook] | web.Response:
+    """The console, the posted form and the webhook it changes; else the page to answer with (403, 404)."""
     form = await _form(request)
     if isinstance(form, web.Response):
         return form
     console = console_of(request)
-    hook = console.server.webhooks.get(request.match_info["webhook_id"])
+    hook = console.services.webhooks.get(request.match_info["webhook_id"])
     if hook is None:
         return _problem(request, 404, "Webhook not found", "No such webhook: reload the Webhooks page.")
+    return console, form, hook
+
+
+@routes.post("/webhooks/{webhook_id}/url")
+async def change_url(request: web.Request) -> web.Response:
+    """Point a webhook at another URL; used from the next delivery."""
+    posted = await _webhook_form(request)
+    if isinstance(posted, web.Response):
+        return posted
+    console, form, hook = posted
     url = _field(form, "url")
     try:
         if any(ord(char) < 32 or ord(char) == 127 for char in url):
@@ -232,27 +242,22 @@ async def change_url(request: web.Request) -> web.Response:
     except HarnessError as exc:
         context = _webhooks(console, error=str(exc), error_hook=hook.id)
         return _render(request, "webhooks.html", "webhooks", context, since=0, status=400)
-    hook.url, hook.updated_at = url, now()
-    console.server.apply_webhook()
+    console.services.webhooks.update(hook.id, Endpoint(url, hook.secret))
     raise web.HTTPSeeOther("/webhooks?saved=1")
 
 
 @routes.post("/webhooks/{webhook_id}/rotate")
 async def rotate_secret(request: web.Request) -> web.Response:
     """Give a webhook a new secret (typed in, or generated) and show it this once."""
-    form = await _form(request)
-    if isinstance(form, web.Response):
-        return form
-    console = console_of(request)
-    hook = console.server.webhooks.get(request.match_info["webhook_id"])
-    if hook is None:
-        return _problem(request, 404, "Webhook not found", "No such webhook: reload the Webhooks page.")
+    posted = await _webhook_form(request)
+    if isinstance(posted, web.Response):
+        return posted
+    console, form, hook = posted
     secret = _field(form, "secret") or pages.new_secret()
     if len(secret) > pages.MAX_SECRET or any(ord(char) < 33 or ord(char) > 126 for char in secret):
         message = f"A secret is 1 to {pages.MAX_SECRET} visible ASCII characters (it travels in an HTTP header)."
         return _render(request, "webhooks.html", "webhooks", _webhooks(console, error=message), since=0, status=400)
-    hook.secret, hook.updated_at = secret, now()
-    console.server.apply_webhook()
+    console.services.webhooks.update(hook.id, Endpoint(hook.url, secret))
     context = _webhooks(console, new_secret=secret, new_secret_hook=hook.id)
     return _render(request, "webhooks.html", "webhooks", context, since=0)
 
@@ -268,8 +273,9 @@ async def start_calls(request: web.Request) -> web.Response:
     try:
         overrides = start.overrides()
         # Only the scenarios the server offers (bundled, --scenarios folders): a form never names a file.
-        base = await console.server.scenarios.load(start.scenario)
-        call_ids = await console.server.start_calls(scenario_with_params(base, overrides, source="the form"))
+        base = await console.services.scenarios.load(start.scenario)
+        scenario = scenario_with_params(base, overrides, source="the form")
+        call_ids = await console.services.operations.start_calls(scenario)
     except (HarnessError, ValueError) as exc:
         context = await pages.start_context(console, start, error=str(exc))
         return _render(request, "start.html", "start", context, since=0, status=400)
@@ -283,14 +289,14 @@ async def run_test(request: web.Request) -> web.Response:
     if isinstance(form, web.Response):
         return form
     console = console_of(request)
-    hook = console.server.webhooks.active
+    hook = console.services.webhooks.active
     probe = _field(form, "probe") or None
     try:
         if hook is None:
             raise HarnessError("no webhook to check: pass --to URL to harness serve, or POST /agents/webhooks")
         if probe is not None:
             require_http_url(probe, "probe URL")
-        db = console.server.config.db_path
+        db = console.services.config.db_path
         console.checks.start(hook.url, hook.secret, probe, db=None if str(db) == ":memory:" else db)
     except HarnessError as exc:
         context = {**pages.test_context(console), "error": str(exc), "probe": probe or ""}

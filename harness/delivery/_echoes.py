@@ -1,0 +1,45 @@
+"""Secrets a receiver echoes back (in a header, its body, an error quoting its bytes) are masked before kept."""
+
+from __future__ import annotations
+
+import functools
+
+from harness._redact import MIN_SEARCHED_LENGTH, mask_bytes, mask_text, mask_url, secret_forms
+from harness.delivery.records import Attempt
+
+__all__ = ["mask_echoes", "masked_url"]
+
+
+def mask_echoes(attempt: Attempt, secrets: tuple[str, ...]) -> None:
+    """Mask every secret a receiver echoed back (headers, body, an error quoting its bytes) before it is kept.
+
+    Masking runs per delivery, so it first asks whether any form of any secret is there at all (one search
+    per form through the texts joined): almost no answer echoes one, and then nothing needs replacing.
+    """
+    forms = _searched_forms(secrets)
+    if not forms:
+        return
+    headers = attempt.response_headers
+    texts = "\n".join([*headers, *headers.values(), attempt.error or ""])
+    if any(form in texts for form in forms):
+        attempt.response_headers = {mask_text(k, secrets): mask_text(v, secrets) for k, v in headers.items()}
+        if attempt.error is not None:
+            attempt.error = mask_text(attempt.error, secrets)
+    body = attempt.response_body
+    if body and any(form.encode() in body for form in forms):
+        attempt.response_body = mask_bytes(body, secrets)
+
+
+@functools.lru_cache(maxsize=64)
+def _searched_forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """Every form of every secret that :func:`mask_text` replaces (the same secrets give the same forms)."""
+    return tuple(
+        dict.fromkeys(form for secret in secrets if len(secret) >= MIN_SEARCHED_LENGTH for form in secret_forms(secret))
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def masked_url(target: str, secrets: tuple[str, ...]) -> str:
+    """``target`` as recorded and shown: a password or secret in it masked (cached: a deliverer posts to the
+    same few URLs with the same secrets thousands of times)."""
+    return mask_url(target, secrets)
