@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from harness._seeds import derive_seed
 from harness.generate import simulate_call
 from harness.models import Event
 
@@ -29,8 +30,7 @@ class CallMaker:
 
     def seed_for(self, label: str) -> int:
         """A payload seed derived from the run's seed, this check and ``label``: the same each run."""
-        digest = hashlib.blake2b(f"{self.seed}:{self.check}:{label}".encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "big")
+        return derive_seed(self.seed, self.check, label)
 
     def call(
         self, *, label: str = "", turns: int | None = 2, outcome: str | None = "completed", **options: Any

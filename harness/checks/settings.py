@@ -12,8 +12,8 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 from harness._bounds import require_seconds
+from harness._environment import SECRET_ENV
 from harness._net import require_http_url
-from harness.checks.auth import SECRET_ENV
 from harness.checks.probe import ProbeSource
 from harness.delivery import MAX_TIMEOUT
 from harness.errors import ConfigError
