@@ -17,14 +17,16 @@ A check that cannot observe what it needs raises ``CheckSkipped(reason)``; ``Che
 tolerated deviation. Checks with ``needs_probe=True`` are skipped, saying how to enable them, when no
 state probe is given.
 
-Names are imported on first use (PEP 562): this package's modules import each other, never this file, so
-importing one of them does not import them all.
+Names are imported on first use (PEP 562, :mod:`harness._lazy`): this package's modules import each
+other, never this file, so importing one of them does not import them all. The registry's names come
+through :mod:`.catalog`, which registers the built-in checks first.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harness._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from harness.checks.auth import Auth as Auth
@@ -50,44 +52,4 @@ if TYPE_CHECKING:
     from harness.checks.runner import run_checks as run_checks
     from harness.checks.settings import RunSettings as RunSettings
 
-# name -> the module that defines it. The registry's names come through the catalog, which registers the
-# built-in checks first.
-_EXPORTS: dict[str, str] = {
-    "AREAS": "harness.checks.catalog",
-    "CHECKS": "harness.checks.catalog",
-    "Check": "harness.checks.catalog",
-    "check": "harness.checks.catalog",
-    "list_checks": "harness.checks.catalog",
-    "select_checks": "harness.checks.catalog",
-    "Auth": "harness.checks.auth",
-    "CheckContext": "harness.checks.context",
-    "Evidence": "harness.checks.evidence",
-    "RequestEvidence": "harness.checks.evidence",
-    "CheckFailure": "harness.checks.failures",
-    "CheckSkipped": "harness.checks.failures",
-    "CheckWarning": "harness.checks.failures",
-    "Severity": "harness.checks.failures",
-    "Probe": "harness.checks.probe",
-    "ProbeError": "harness.checks.probe",
-    "CheckResult": "harness.checks.report",
-    "Report": "harness.checks.report",
-    "Status": "harness.checks.report",
-    "arun_checks": "harness.checks.runner",
-    "run_checks": "harness.checks.runner",
-    "RunSettings": "harness.checks.settings",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness.checks' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__)
