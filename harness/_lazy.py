@@ -55,6 +55,7 @@ def lazy_exports(package: str, *, also: Iterable[str] = ()) -> tuple[Callable[[s
 def type_checking_imports(path: Path) -> dict[str, tuple[str, str]]:
     """Each name imported under ``if TYPE_CHECKING:`` in the file at ``path``: its module and its name there."""
     import ast  # on a package's first name lookup only: `import harness` stays cheap
+
     with path.open("rb") as file:
         source = file.read(MAX_INIT_BYTES + 1)
     if len(source) > MAX_INIT_BYTES:

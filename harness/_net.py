@@ -9,7 +9,7 @@ from contextlib import suppress
 from urllib.parse import urlsplit
 
 from harness._redact import mask_url
-from harness.errors import ConfigError
+from harness.errors import ConfigError, TargetUnreachableError
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -87,3 +87,14 @@ async def unreachable_reason(url: str, timeout: float) -> str | None:  # noqa: A
     with suppress(OSError):
         await writer.wait_closed()
     return None
+
+
+async def require_reachable(url: str, timeout: float, *, fix: str) -> None:  # noqa: ASYNC109  (the connect timeout)
+    """TargetUnreachableError unless a TCP connection to ``url`` opens within ``timeout`` seconds.
+
+    One clear error before any work starts, instead of a wall of failed requests; ``fix`` ends the message
+    with the way to name the right URL (``pass the right --to URL``).
+    """
+    reason = await unreachable_reason(url, timeout)
+    if reason is not None:
+        raise TargetUnreachableError(f"cannot reach {mask_url(url)} ({reason}): start your receiver there, or {fix}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 __all__ = ["MASK", "MIN_SEARCHED_LENGTH", "has_masked_password", "mask_bytes", "mask_text", "mask_url", "secret_forms"]
 
@@ -43,17 +43,35 @@ def mask_bytes(data: bytes, secrets: Iterable[str | None]) -> bytes:
 
 
 def mask_url(url: str, secrets: Iterable[str | None] = ()) -> str:
-    """``url`` with the password of ``user:password@`` (and any secret in it, say in the query) masked."""
+    """``url`` with the password of ``user:password@`` (and any secret in it, say in the query) masked.
+
+    A query parameter whose whole value is a secret is masked whatever the secret's length: there, unlike in
+    echoed text, a short secret cannot be mistaken for ordinary text.
+    """
+    given = [secret for secret in secrets if secret]
     try:
         parts = urlsplit(url)
         has_password = parts.password is not None
     except ValueError:  # not a URL we can take apart: mask what we can see
-        return mask_text(url, secrets)
-    if has_password:
-        userinfo, _, hostport = parts.netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        url = urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{hostport}"))
-    return mask_text(url, secrets)
+        return mask_text(url, given)
+    query = _masked_query(parts.query, set(given))
+    if has_password or query != parts.query:
+        netloc = parts.netloc
+        if has_password:
+            userinfo, _, hostport = netloc.rpartition("@")
+            netloc = f"{userinfo.split(':', 1)[0]}:{MASK}@{hostport}"
+        url = urlunsplit(parts._replace(netloc=netloc, query=query))
+    return mask_text(url, given)
+
+
+def _masked_query(query: str, secrets: set[str]) -> str:
+    if not query or not secrets:
+        return query
+    items = []
+    for item in query.split("&"):
+        name, equals, value = item.partition("=")
+        items.append(f"{name}={MASK}" if equals and unquote_plus(value) in secrets else item)
+    return "&".join(items)
 
 
 def has_masked_password(url: str) -> bool:

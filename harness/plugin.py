@@ -109,12 +109,15 @@ def _read_settings(config: pytest.Config) -> CartesiaSettings:
     )
 
 
-def _parse_number(name: str, raw: str | None, default: float, kind: Callable[[str], float]) -> float:
+def _parse_number(name: str, raw: str | None, default: float, kind: type[float] | type[int]) -> float:
     if raw is None:
         return default
+    # pydantic's lax rules read text as the server's settings read its environment: one rule for numbers.
+    from pydantic import TypeAdapter, ValidationError
+
     try:
-        value = kind(raw)
-    except ValueError:
+        value: float = TypeAdapter(kind).validate_python(raw)
+    except ValidationError:
         raise pytest.UsageError(f"--cartesia-{name}: expected a number, got {raw!r}") from None
     if value < 0:
         raise pytest.UsageError(f"--cartesia-{name}: expected a number >= 0, got {raw!r}")
@@ -151,7 +154,7 @@ class ContractCheckItem(pytest.Item):
         if result.status == "failed":
             raise ContractCheckFailed(result)
         if result.status == "warning":
-            self.add_report_section("call", "cartesia warning", _format_result(result))
+            self.add_report_section("call", "cartesia warning", result.render())
             self.user_properties.append(("cartesia_warning", result.message))
 
     def _outcome(self) -> _ContractOutcome:
@@ -184,7 +187,7 @@ class ContractCheckItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
         if isinstance(excinfo.value, ContractCheckFailed):
-            return _format_result(excinfo.value.result)
+            return excinfo.value.result.render()
         from harness.errors import HarnessError
 
         if isinstance(excinfo.value, HarnessError):
@@ -226,17 +229,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         )
     collector = ContractCollector.from_parent(session, name="cartesia-contract", nodeid="cartesia-contract")
     items.extend(collector.collect())
-
-
-def _format_result(result: CheckResult) -> str:
-    import json
-
-    lines = [f"{result.name}: {result.status}", result.message]
-    if result.evidence:
-        lines += ["", "evidence:", json.dumps(result.evidence, indent=2, default=str, ensure_ascii=False)]
-    if result.reproduce:
-        lines += ["", "reproduce:", *(f"  {command}" for command in result.reproduce)]
-    return "\n".join(lines)
 
 
 # --- fixtures ------------------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ import aiohttp
 
 from harness._console import color_enabled
 from harness._environment import SECRET_ENV, require_webhook_secret
-from harness._net import require_http_url, unreachable_reason
+from harness._net import require_http_url, require_reachable
 from harness.checks.probe import Probe
-from harness.errors import ConfigError, TargetUnreachableError
+from harness.errors import ConfigError
 from harness.load.cluster import (
     INSTALL_HINT,
     SHUTDOWN_GRACE,
@@ -221,11 +221,7 @@ def _interrupt_on_sigterm() -> Iterator[None]:
 
 async def _preflight(settings: LoadSettings, probe_url: str | None) -> None:
     """Fail fast (exit 2) when the receiver does not listen or the probe cannot be read."""
-    reason = await unreachable_reason(settings.url, settings.timeout)
-    if reason is not None:
-        raise TargetUnreachableError(
-            f"cannot reach {display_url(settings.url)} ({reason}): start your receiver there, or pass the right URL"
-        )
+    await require_reachable(settings.url, settings.timeout, fix="pass the right URL")
     if probe_url:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.timeout)) as session:
             await Probe(probe_url, session).entries()

@@ -15,9 +15,9 @@ from harness._commands._tls import add_tls_arguments, tls_options
 from harness._console import color_enabled, paint
 from harness._environment import SECRET_ENV, require_webhook_secret
 from harness._logcli import DB_ENV, default_db
-from harness._net import require_http_url, unreachable_reason
+from harness._net import require_http_url, require_reachable
 from harness.delivery import MAX_TIMEOUT, Deliverer, Delivery, DeliverySettings
-from harness.errors import ConfigError, TargetUnreachableError
+from harness.errors import ConfigError
 from harness.player import PlayResult, play
 from harness.scenarios import MAX_CALLS, PlannedCall, PlannedDelivery, Scenario, load_scenario, scenario_with_params
 from harness.store import DEFAULT_DB_PATH, DeliveryLog
@@ -79,7 +79,7 @@ async def _send(
     quiet: bool,
     id_space: str,
 ) -> int:
-    await _check_reachable(url, settings.timeout)
+    await require_reachable(url, settings.timeout, fix="pass the right --to URL")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -137,12 +137,3 @@ class _Printer:
             outcome = paint(f"{last.status or last.failure}: {last.error}", "red", enabled=self.color)
         latency = f"{last.latency * 1000:.1f} ms"
         self.stream.write(f"{delivery.id}  {planned.call_id}  {planned.event_type:<20} {outcome}  {latency}{fault}\n")
-
-
-async def _check_reachable(url: str, seconds: float) -> None:
-    """Fail fast with exit 2 when nothing listens at the target, instead of a wall of failed deliveries."""
-    reason = await unreachable_reason(url, seconds)
-    if reason is not None:
-        raise TargetUnreachableError(
-            f"cannot reach {url} ({reason}): start your receiver there, or pass the right --to URL"
-        )

@@ -16,36 +16,40 @@ Register your own with ``@check``; a plain ``assert`` works, so does ``async def
 A check that cannot observe what it needs raises ``CheckSkipped(reason)``; ``CheckWarning`` reports a
 tolerated deviation. Checks with ``needs_probe=True`` are skipped, saying how to enable them, when no
 state probe is given.
+
+Names are imported on first use (PEP 562, :mod:`harness._lazy`): this package's modules import each
+other, never this file, so importing one of them does not import them all. The registry's names come
+through :mod:`.catalog`, which registers the built-in checks first.
 """
 
 from __future__ import annotations
 
-from harness.checks import delivery_checks, handling, secret  # noqa: F401  (importing registers the checks)
-from harness.checks.auth import Auth
-from harness.checks.context import CheckContext, RunSettings
-from harness.checks.failures import CheckFailure, CheckSkipped, CheckWarning
-from harness.checks.probe import Probe, ProbeError
-from harness.checks.registry import AREAS, CHECKS, Check, check, list_checks, select_checks
-from harness.checks.report import CheckResult, Report
-from harness.checks.runner import arun_checks, run_checks
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "AREAS",
-    "CHECKS",
-    "Auth",
-    "Check",
-    "CheckContext",
-    "CheckFailure",
-    "CheckResult",
-    "CheckSkipped",
-    "CheckWarning",
-    "Probe",
-    "ProbeError",
-    "Report",
-    "RunSettings",
-    "arun_checks",
-    "check",
-    "list_checks",
-    "run_checks",
-    "select_checks",
-]
+from harness._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from harness.checks.auth import Auth as Auth
+    from harness.checks.catalog import AREAS as AREAS
+    from harness.checks.catalog import CHECKS as CHECKS
+    from harness.checks.catalog import Check as Check
+    from harness.checks.catalog import check as check
+    from harness.checks.catalog import list_checks as list_checks
+    from harness.checks.catalog import select_checks as select_checks
+    from harness.checks.context import CheckContext as CheckContext
+    from harness.checks.evidence import Evidence as Evidence
+    from harness.checks.evidence import RequestEvidence as RequestEvidence
+    from harness.checks.failures import CheckFailure as CheckFailure
+    from harness.checks.failures import CheckSkipped as CheckSkipped
+    from harness.checks.failures import CheckWarning as CheckWarning
+    from harness.checks.failures import Severity as Severity
+    from harness.checks.probe import Probe as Probe
+    from harness.checks.probe import ProbeError as ProbeError
+    from harness.checks.report import CheckResult as CheckResult
+    from harness.checks.report import Report as Report
+    from harness.checks.report import Status as Status
+    from harness.checks.runner import arun_checks as arun_checks
+    from harness.checks.runner import run_checks as run_checks
+    from harness.checks.settings import RunSettings as RunSettings
+
+__getattr__, __dir__ = lazy_exports(__name__)

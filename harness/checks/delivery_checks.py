@@ -8,11 +8,20 @@ from collections import Counter
 from typing import Any
 
 from harness.checks.auth import CORRECT
-from harness.checks.context import CheckContext, describe_event, entry_key, event_key_of, is_2xx, outcome
-from harness.checks.failures import CheckFailure, CheckSkipped
-from harness.checks.probe import ProbeEntry
+from harness.checks.context import CheckContext
+from harness.checks.failures import CheckSkipped
+from harness.checks.probe import ProbeEntry, entry_key, event_key_of
 from harness.checks.registry import check
 from harness.checks.secret import WRONG
+from harness.checks.violations import (
+    ActedMoreThanOnce,
+    BurstFailed,
+    CrashedOnDuplicate,
+    OrderChangedWhatWasDone,
+    OutOfOrderRejected,
+    OverLatencyBudget,
+    RedirectAnswered,
+)
 from harness.delivery import Delivery, FailureKind
 from harness.models import Event
 
@@ -45,12 +54,7 @@ async def _acted_on(ctx: CheckContext, call_id: str | None) -> list[ProbeEntry]:
 def _expect_no_crash(deliveries: list[Delivery], what: str) -> None:
     crashed = [d for d in deliveries if d.last.status is None or d.last.status >= 500]
     if crashed:
-        raise CheckFailure(
-            f"crashed on {what}",
-            f"{outcome(crashed[0])} to {describe_event(crashed[0])}: a duplicate must be acknowledged (2xx) and "
-            "ignored, not fail",
-            deliveries=crashed[:3],
-        )
+        raise CrashedOnDuplicate(crashed, what)
 
 
 def _twice(entries: list[ProbeEntry], events: list[Event], what: str, deliveries: list[Delivery]) -> None:
@@ -58,14 +62,7 @@ def _twice(entries: list[ProbeEntry], events: list[Event], what: str, deliveries
     repeated = [event for event in events if counts[event_key_of(event)] > 1]
     if repeated:
         first = repeated[0]
-        raise CheckFailure(
-            f"acted on {what} more than once",
-            f"the probe shows {first.type} of call {first.call_id} (timestamp {first.timestamp}) acted on "
-            f"{counts[event_key_of(first)]} times: the payload has no event id, so deduplicate on a key such as "
-            "(type, call_id, turn start) with an atomic insert",
-            evidence={"probe_entries": entries[:10]},
-            deliveries=[d for d in deliveries if d.event_type == first.type][:3],
-        )
+        raise ActedMoreThanOnce(what, first, counts[event_key_of(first)], entries, deliveries)
 
 
 @check(area="delivery", needs_probe=True)
@@ -73,7 +70,7 @@ async def idempotent_under_duplicates(ctx: CheckContext) -> None:
     """An event delivered twice is acted on once (there is no timestamp to refuse replays by)."""
     events = ctx.call(turns=2)
     first = await ctx.send_in_order(events)
-    if not all(is_2xx(d) for d in first):
+    if not all(d.ok for d in first):
         raise CheckSkipped("the receiver did not accept the original events; see accepts_correct_secret")
     again = await ctx.send_in_order(events)
     _expect_no_crash(again, "a duplicate delivery")
@@ -86,7 +83,7 @@ async def idempotent_under_concurrent_duplicates(ctx: CheckContext) -> None:
     """Copies of an event delivered at the same moment are acted on once (no check-then-insert race)."""
     events = ctx.call(turns=1)
     opening = await ctx.send(events[0])
-    if not is_2xx(opening):
+    if not opening.ok:
         raise CheckSkipped("the receiver did not accept call_started; see accepts_correct_secret")
     copies: list[Delivery] = []
     for event in events[1:]:
@@ -102,17 +99,12 @@ async def tolerates_out_of_order_events(ctx: CheckContext) -> None:
     in_order = ctx.call(label="in-order", turns=2)
     reverse = list(reversed(ctx.call(label="in-order", turns=2)))  # the same call under another call id
     first = await ctx.send_in_order(in_order)
-    if not all(is_2xx(d) for d in first):
+    if not all(d.ok for d in first):
         raise CheckSkipped("the receiver did not accept the call's events in order; see accepts_correct_secret")
     later = await ctx.send_in_order(reverse)
-    bad = [d for d in later if not is_2xx(d)]
+    bad = [d for d in later if not d.ok]
     if bad:
-        raise CheckFailure(
-            "rejected an event that arrived out of order",
-            f"{outcome(bad[0])} to {describe_event(bad[0])} sent before the events that precede it: ordering is "
-            "not guaranteed (a retried delivery arrives late); accept it and reconcile by timestamp",
-            deliveries=bad[:3],
-        )
+        raise OutOfOrderRejected(bad)
     ids = (in_order[0].call_id, reverse[0].call_id)
 
     def acted(entries: list[ProbeEntry], call_id: str | None) -> Counter[tuple[Any, Any]]:
@@ -129,15 +121,13 @@ async def tolerates_out_of_order_events(ctx: CheckContext) -> None:
     if got != wanted:
         lost = sorted(str(k[0]) for k in (wanted - got).elements())
         extra = sorted(str(k[0]) for k in (got - wanted).elements())
-        raise CheckFailure(
-            "acted differently on events that arrived out of order",
-            f"sent in order, the probe shows {sum(wanted.values())} events of the call acted on; the same call sent "
-            f"in reverse order, {sum(got.values())}"
-            + (f"; lost: {', '.join(lost)}" if lost else "")
-            + (f"; acted on twice: {', '.join(extra)}" if extra else "")
-            + ": do not drop or redo an event because its predecessors have not arrived",
-            evidence={"probe_entries": entries[:20]},
-            deliveries=later[:2],
+        raise OrderChangedWhatWasDone(
+            in_order=sum(wanted.values()),
+            in_reverse=sum(got.values()),
+            lost=lost,
+            extra=extra,
+            entries=entries,
+            deliveries=later,
         )
 
 
@@ -146,14 +136,9 @@ async def handles_burst(ctx: CheckContext) -> None:
     """Many calls delivered at once are all acknowledged with a 2xx."""
     calls = [ctx.call(label=f"burst-{index}", turns=1) for index in range(BURST_CALLS)]
     deliveries = [d for call in await ctx.send_calls(calls) for d in call]
-    bad = [d for d in deliveries if not is_2xx(d)]
+    bad = [d for d in deliveries if not d.ok]
     if bad:
-        raise CheckFailure(
-            f"failed {len(bad)} of {len(deliveries)} events of {BURST_CALLS} simultaneous calls",
-            f"{outcome(bad[0])} to {describe_event(bad[0])}: busy hours deliver many calls at once",
-            evidence={"failed": len(bad), "sent": len(deliveries)},
-            deliveries=bad[:3],
-        )
+        raise BurstFailed(bad, sent=len(deliveries), calls=BURST_CALLS)
 
 
 @check(area="delivery")
@@ -163,16 +148,10 @@ async def responds_within_budget(ctx: CheckContext) -> None:
     deliveries = [d for call in calls for d in await ctx.send_in_order(call)]
     budget = ctx.settings.latency_budget
     stats = _latency_stats(deliveries)
-    ctx.evidence.update(budget_s=budget, latency_by_type=stats)
+    ctx.observed.update(budget_s=budget, latency_by_type=stats)
     slow = [d for d in deliveries if d.last.failure == FailureKind.TIMEOUT or d.last.latency > budget]
     if slow:
-        worst = max(slow, key=lambda d: d.last.latency)
-        raise CheckFailure(
-            f"took {worst.last.latency:.2f} s to answer {worst.event_type}, over the {budget:g} s budget",
-            "answer first and do slow work (CRM updates, summaries, downstream calls) after responding or in a "
-            "queue; a slow answer times out and the event may be delivered again",
-            deliveries=[worst],
-        )
+        raise OverLatencyBudget(max(slow, key=lambda d: d.last.latency), budget)
 
 
 def _latency_stats(deliveries: list[Delivery]) -> dict[str, dict[str, Any]]:
@@ -200,10 +179,4 @@ async def no_redirects(ctx: CheckContext) -> None:
         delivery = await ctx.send(event, auth=auth)
         status = delivery.last.status
         if status is not None and 300 <= status < 400:
-            raise CheckFailure(
-                "answered with a redirect",
-                f"{outcome(delivery)} for {describe_event(delivery)} sent with {auth.label}: the platform does not "
-                "follow redirects, so the event is lost; configure the final URL (mind trailing slashes and "
-                "http→https)",
-                deliveries=[delivery],
-            )
+            raise RedirectAnswered(delivery, auth)

@@ -1,22 +1,34 @@
-"""What a check raises: a typed failure (or warning) carrying evidence, or a skip with a reason."""
+"""What a check raises: a typed failure (or warning) carrying evidence, or a skip with a reason.
+
+Built-in checks raise one subclass per kind of contract violation (:mod:`harness.checks.violations`), each
+with typed fields; a user's own check may raise :class:`CheckFailure` itself, or use a plain ``assert``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harness.delivery import Delivery
 
 __all__ = ["CheckFailure", "CheckSkipped", "CheckWarning", "Severity"]
 
-Severity = Literal["failure", "warning"]
+
+class Severity(StrEnum):
+    """How much a contract violation matters: an error fails the run, a warning only with ``strict``."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 class CheckFailure(AssertionError):
-    """A receiver broke the contract. ``severity="warning"`` reports it without failing the run.
+    """A receiver broke the contract. ``severity=Severity.WARNING`` reports it without failing the run.
 
     ``deliveries`` are the requests that show the problem; the runner turns them into evidence and a
-    reproduction (a ``curl`` command and ``harness replay <id>``).
+    reproduction (a ``curl`` command and ``harness replay <id>``). ``evidence`` adds what else the check
+    observed (JSON values: probe entries, counts), shown under the requests.
     """
 
     def __init__(
@@ -24,16 +36,16 @@ class CheckFailure(AssertionError):
         title: str,
         message: str = "",
         *,
-        severity: Severity = "failure",
-        evidence: dict[str, Any] | None = None,
-        deliveries: list[Delivery] | None = None,
+        severity: Severity = Severity.ERROR,
+        evidence: Mapping[str, Any] | None = None,
+        deliveries: Sequence[Delivery] = (),
     ) -> None:
         super().__init__(f"{title}: {message}" if message else title)
         self.title = title
         self.message = message
-        self.severity: Severity = severity
+        self.severity = Severity(severity)
         self.evidence: dict[str, Any] = dict(evidence or {})
-        self.deliveries: list[Delivery] = list(deliveries or [])
+        self.deliveries: list[Delivery] = list(deliveries)
 
 
 class CheckWarning(CheckFailure):
@@ -44,10 +56,10 @@ class CheckWarning(CheckFailure):
         title: str,
         message: str = "",
         *,
-        evidence: dict[str, Any] | None = None,
-        deliveries: list[Delivery] | None = None,
+        evidence: Mapping[str, Any] | None = None,
+        deliveries: Sequence[Delivery] = (),
     ) -> None:
-        super().__init__(title, message, severity="warning", evidence=evidence, deliveries=deliveries)
+        super().__init__(title, message, severity=Severity.WARNING, evidence=evidence, deliveries=deliveries)
 
 
 class CheckSkipped(Exception):

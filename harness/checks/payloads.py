@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from harness.models import BUILTIN_METRICS, BaseEvent
+from harness.models import BUILTIN_METRICS, TRUNCATION_LIMIT, BaseEvent
 
 __all__ = [
     "SYSTEM_TEXT_SHAPES",
@@ -41,7 +41,6 @@ UNICODE_LINES = (
     "Zoë from the café — naïve question about my résumé, ça va?",
     "Привет! Посылка пришла повреждённой 📦💔",
 )
-TRUNCATED_LIMIT = 30_000
 # How a system turn's text may come: "" (what the platform's examples show), left out, or null.
 SYSTEM_TEXT_SHAPES = ("empty", "omitted", "null")
 
@@ -136,7 +135,7 @@ def truncated_tool_calls(events: list[Wire]) -> list[Wire]:
         if event.get("type") == "call_turn" and isinstance(turn, dict) and turn.get("role") == "assistant":
             target = turn.get("start_timestamp")
             break
-    preview = json.dumps({"rows": [{"sku": f"SKU-{i:05d}", "qty": i % 7} for i in range(2000)]})[:TRUNCATED_LIMIT]
+    preview = json.dumps({"rows": [{"sku": f"SKU-{i:05d}", "qty": i % 7} for i in range(2000)]})[:TRUNCATION_LIMIT]
     extra = [
         {
             "id": "call_trunc_args",

@@ -18,9 +18,21 @@ from typing import Any
 
 import aiohttp
 
+from harness.checks.failures import CheckSkipped
 from harness.errors import HarnessError
+from harness.models import BaseEvent
 
-__all__ = ["Probe", "ProbeEntry", "ProbeError", "ProbeFunction", "ProbeSource"]
+__all__ = [
+    "NO_PROBE",
+    "Probe",
+    "ProbeEntry",
+    "ProbeError",
+    "ProbeFunction",
+    "ProbeSource",
+    "entry_key",
+    "event_key_of",
+    "require_probe",
+]
 
 ProbeEntry = dict[str, Any]
 # A function returning the processed entries (the rows of the receiver's own store), or an awaitable of them.
@@ -113,6 +125,29 @@ class Probe:
                 entries, last_change = fresh, time.monotonic()
 
 
+def require_probe(probe: Probe | None) -> Probe:
+    """``probe``, or skip the check saying how to enable the probe (a check that cannot see must not pass)."""
+    if probe is None:
+        raise CheckSkipped(NO_PROBE)
+    return probe
+
+
+def event_key_of(payload: BaseEvent | dict[str, Any]) -> tuple[Any, Any, Any]:
+    """``(type, call_id, timestamp)``: how the probe's entries name an event."""
+    if isinstance(payload, BaseEvent):
+        return (payload.type, payload.call_id, payload.timestamp)
+    return (payload.get("type"), payload.get("call_id"), payload.get("timestamp"))
+
+
+def entry_key(entry: ProbeEntry) -> tuple[Any, Any, Any]:
+    """The ``(type, call_id, timestamp)`` of a probe entry."""
+    return (entry.get("type"), entry.get("call_id"), entry.get("timestamp"))
+
+
+NO_PROBE = (
+    "needs the receiver's state probe to see what it acted on; pass --probe URL (GET <probe> answers "
+    '{"processed": [{"type", "call_id", "timestamp"}, ...]}, one entry per event acted on)'
+)
 _HOW = (
     'it must answer GET with 200 and JSON {"processed": [{"type", "call_id", "timestamp"}, ...]}, one entry per '
     "event acted on; or leave out --probe"

@@ -1,4 +1,7 @@
-"""Check results and the run's report: terminal text, JSON and JUnit XML.
+"""Check results and the run's report: terminal text, JSON and JUnit XML, and one result on its own.
+
+Every rendering of a result goes through here: the terminal report, the JUnit file, the web console and the
+pytest plugin show the same evidence and reproduction lines.
 
 JUnit has no "warning" outcome, so a warning is written as a passed testcase whose ``<system-out>``
 starts with ``WARNING:`` and carries the message, evidence and reproduction; CI stays green unless
@@ -9,39 +12,66 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 from xml.etree import ElementTree
 
 from harness._console import paint
+from harness.checks.evidence import Evidence, RequestEvidence
+from harness.checks.failures import CheckFailure
 from harness.checks.registry import AREAS
 
 __all__ = ["CheckResult", "Report", "Status"]
 
-Status = Literal["passed", "failed", "warning", "skipped"]
-_MARKS: dict[str, tuple[str, str]] = {
-    "passed": ("PASS", "green"),
-    "failed": ("FAIL", "red"),
-    "warning": ("WARN", "yellow"),
-    "skipped": ("SKIP", "dim"),
+
+class Status(StrEnum):
+    """A check's outcome. ``warning``: a tolerated deviation; ``skipped``: it could not observe what it needs."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    WARNING = "warning"
+    SKIPPED = "skipped"
+
+
+_MARKS: dict[Status, tuple[str, str]] = {
+    Status.PASSED: ("PASS", "green"),
+    Status.FAILED: ("FAIL", "red"),
+    Status.WARNING: ("WARN", "yellow"),
+    Status.SKIPPED: ("SKIP", "dim"),
 }
 
 
 @dataclass
 class CheckResult:
-    """The outcome of one check: its status, a message, the evidence and how to reproduce a failure."""
+    """The outcome of one check: its status, a message, the evidence and how to reproduce a failure.
+
+    ``failure`` is what a failing (or warning) check raised, with the typed fields of its kind; None for a
+    plain ``assert``, a skip, a pass, or a crash inside the check.
+    """
 
     name: str
     area: str
     status: Status
     message: str = ""
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=Evidence)
     reproduce: list[str] = field(default_factory=list)
     duration: float = 0.0
     doc: str = ""
+    failure: CheckFailure | None = None
 
     def details(self) -> str:
         """The evidence and reproduction lines the terminal report prints under a failure or warning."""
-        return _details(self)
+        return "\n".join([*_evidence_lines(self.evidence), *_reproduce_lines(self.reproduce)])
+
+    def render(self) -> str:
+        """The result on its own (a pytest failure, a warning's report section): name, status, message, details."""
+        lines = [f"{self.name}: {self.status}", self.message]
+        evidence = _evidence_lines(self.evidence)
+        if evidence:
+            lines += ["", "evidence:", *("  " + line for line in evidence)]
+        if self.reproduce:
+            lines += ["", *_reproduce_lines(self.reproduce)]
+        return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
         """The result as JSON-ready data."""
@@ -50,7 +80,7 @@ class CheckResult:
             "area": self.area,
             "status": self.status,
             "message": self.message,
-            "evidence": self.evidence,
+            "evidence": self.evidence.to_json(),
             "reproduce": self.reproduce,
             "duration": round(self.duration, 4),
         }
@@ -73,13 +103,13 @@ class Report:
         """How many checks passed, failed, warned and were skipped."""
         counts = {"passed": 0, "failed": 0, "warnings": 0, "skipped": 0}
         for result in self.results:
-            counts["warnings" if result.status == "warning" else result.status] += 1
+            counts["warnings" if result.status == Status.WARNING else result.status] += 1
         return counts
 
     @property
     def failed(self) -> list[CheckResult]:
         """The failed checks."""
-        return [result for result in self.results if result.status == "failed"]
+        return [result for result in self.results if result.status == Status.FAILED]
 
     def result(self, name: str) -> CheckResult:
         """The result of the check called ``name``; KeyError if it did not run."""
@@ -124,13 +154,13 @@ class Report:
             case = ElementTree.SubElement(
                 suite, "testcase", classname=f"cartesia.{result.area}", name=result.name, time=f"{result.duration:.3f}"
             )
-            details = _details(result)
-            if result.status == "failed":
+            details = result.details()
+            if result.status == Status.FAILED:
                 element = ElementTree.SubElement(case, "failure", message=result.message, type="ContractFailure")
                 element.text = details
-            elif result.status == "skipped":
+            elif result.status == Status.SKIPPED:
                 ElementTree.SubElement(case, "skipped", message=result.message)
-            elif result.status == "warning":
+            elif result.status == Status.WARNING:
                 ElementTree.SubElement(case, "system-out").text = f"WARNING: {result.message}\n{details}"
         ElementTree.indent(suite)
         return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(suite, encoding="unicode") + "\n"
@@ -152,11 +182,11 @@ class Report:
             for result in group:
                 mark, colour = _MARKS[result.status]
                 line = f"  {paint(mark, colour, enabled=color)}  {result.name}"
-                if result.status != "passed" and result.message:
+                if result.status != Status.PASSED and result.message:
                     line += f": {result.message}"
                 lines.append(line)
-                if result.status in ("failed", "warning"):
-                    lines += ["        " + text for text in _details(result).splitlines()]
+                if result.status in (Status.FAILED, Status.WARNING):
+                    lines += ["        " + text for text in result.details().splitlines()]
         summary = self.summary
         parts = [
             paint(f"{summary['passed']} passed", "green", enabled=color and summary["passed"] > 0),
@@ -171,24 +201,20 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-def _details(result: CheckResult) -> str:
-    lines: list[str] = []
-    for key, value in result.evidence.items():
-        if key == "requests":
-            for request in value:
-                lines.append("request: " + _request_line(request))
-        else:
-            lines.append(f"{key}: {json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value}")
-    if result.reproduce:
-        lines.append("reproduce:")
-        lines += ["  " + command for command in result.reproduce]
-    return "\n".join(lines)
+def _evidence_lines(evidence: Evidence) -> list[str]:
+    lines = ["request: " + _request_line(request) for request in evidence.requests]
+    for key, value in evidence.facts.items():
+        lines.append(f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}")
+    return lines
 
 
-def _request_line(request: dict[str, Any]) -> str:
-    status = request.get("status")
-    answer = f"-> {status}" if status is not None else f"-> {request.get('error')}"
-    line = f"{request.get('request')} with {request.get('secret')} {answer} in {request.get('latency_ms')} ms"
-    if request.get("response"):
-        line += f"; response: {request['response']!r}"
+def _reproduce_lines(commands: list[str]) -> list[str]:
+    return ["reproduce:", *("  " + command for command in commands)] if commands else []
+
+
+def _request_line(request: RequestEvidence) -> str:
+    answer = f"-> {request.status}" if request.status is not None else f"-> {request.error}"
+    line = f"{request.request} with {request.secret} {answer} in {request.latency_ms} ms"
+    if request.response:
+        line += f"; response: {request.response!r}"
     return line

@@ -5,9 +5,16 @@ from __future__ import annotations
 import asyncio
 
 from harness.checks.auth import CORRECT, NO_HEADER, Auth
-from harness.checks.context import CheckContext, describe_event, is_2xx, outcome
-from harness.checks.failures import CheckFailure, CheckSkipped, CheckWarning
+from harness.checks.context import CheckContext
+from harness.checks.failures import CheckSkipped
 from harness.checks.registry import check
+from harness.checks.violations import (
+    ActedOnRejected,
+    BadSecretAccepted,
+    HeaderNameCaseRejected,
+    RefusedWithout401,
+    WrongSecretNot401,
+)
 from harness.delivery import Delivery
 from harness.models import WEBHOOK_SECRET_HEADER
 
@@ -31,14 +38,8 @@ BAD_SECRETS = (NO_HEADER, EMPTY, WRONG, PREFIX, SUFFIX, CASE_VARIANT, IN_QUERY)
 async def _expect_rejected(ctx: CheckContext, auth: Auth) -> Delivery:
     """Send a realistic event with a bad secret; fail if it was accepted (2xx)."""
     delivery = await ctx.send(ctx.call(turns=1)[0], auth=auth)
-    if is_2xx(delivery):
-        raise CheckFailure(
-            f"accepted a request with {auth.label}",
-            f"answered {delivery.last.status} to {describe_event(delivery)} sent with {auth.label}: anyone who "
-            "knows the URL can forge events; compare the whole header to the secret (hmac.compare_digest) and "
-            "answer 401 otherwise",
-            deliveries=[delivery],
-        )
+    if delivery.ok:
+        raise BadSecretAccepted(delivery, auth)
     return delivery
 
 
@@ -102,13 +103,8 @@ async def accepts_header_name_case(ctx: CheckContext) -> None:
     """The secret header is found whatever the case of its name (HTTP header names are case-insensitive)."""
     for auth in (LOWER_NAME, UPPER_NAME):
         delivery = await ctx.send(ctx.call(turns=1)[0], auth=auth)
-        if not is_2xx(delivery):
-            raise CheckFailure(
-                "rejected the correct secret sent under a differently cased header name",
-                f"{outcome(delivery)} when the header was named {auth.header_name!r}: HTTP header names are "
-                "case-insensitive and proxies may change their case; look the header up case-insensitively",
-                deliveries=[delivery],
-            )
+        if not delivery.ok:
+            raise HeaderNameCaseRejected(delivery, auth)
 
 
 @check(area="secret")
@@ -119,17 +115,8 @@ async def rejects_with_401(ctx: CheckContext) -> None:
     if status == 401:
         return
     if status is not None and 400 <= status < 500:
-        raise CheckWarning(
-            f"answered {status} to a wrong secret, not 401",
-            "the request was refused, which is what matters, but the platform documents 401 for a wrong secret",
-            deliveries=[delivery],
-        )
-    raise CheckFailure(
-        "did not answer a wrong secret with 401",
-        f"{outcome(delivery)} to {describe_event(delivery)} sent with {WRONG.label}: answer 401 (a 2xx means "
-        "'delivered', a 3xx is never followed, a 5xx says your receiver is broken)",
-        deliveries=[delivery],
-    )
+        raise RefusedWithout401(delivery, status)
+    raise WrongSecretNot401(delivery, WRONG)
 
 
 @check(area="secret", needs_probe=True)
@@ -137,17 +124,10 @@ async def rejection_has_no_side_effects(ctx: CheckContext) -> None:
     """A request rejected for its secret leaves no trace: the receiver verifies before it acts."""
     sends = [(ctx.call(turns=1, label=auth.label), auth) for auth in BAD_SECRETS]
     deliveries = await asyncio.gather(*(ctx.send(events[0], auth=auth) for events, auth in sends))
-    rejected = {d.call_id: d for d in deliveries if not is_2xx(d)}
+    rejected = {d.call_id: d for d in deliveries if not d.ok}
     if not rejected:
         return  # every bad secret was accepted: the rejects_* checks report that
     entries = await ctx.settled(rejected)
     if entries:
         acted = rejected[entries[0].get("call_id")]
-        raise CheckFailure(
-            "acted on a request it rejected",
-            f"{outcome(acted)} to {describe_event(acted)} sent with {ctx.auth_of(acted).label}, yet the probe shows "
-            f"it was processed ({len(entries)} entries): verify the secret before reading, storing or queueing "
-            "anything",
-            evidence={"probe_entries": entries[:5]},
-            deliveries=[acted],
-        )
+        raise ActedOnRejected(acted, ctx.auth_of(acted), entries)

@@ -152,7 +152,7 @@ def test_an_unreachable_target_exits_2_saying_which_url(tmp_path: Path) -> None:
     result = harness(url, "--secret", SECRET, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.startswith(f"harness check: error: cannot connect to {url} (")
+    assert result.stderr.startswith(f"harness check: error: cannot reach {url} (")
     assert "start your receiver there" in result.stderr
     assert result.stderr.count("\n") == 1
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness.errors import ConfigError
+from harness.server import resolve_config
 from tests.plugin.conftest import INNER_INI
 
 PRINT_SETTINGS = """
@@ -63,3 +65,25 @@ def test_marker_is_registered_for_strict_markers(inner: pytest.Pytester) -> None
     )
     result = inner.runpytest("--strict-markers")
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "seed"), [("7", 7), ("7.0", 7), (" 8 ", 8), ("1_000", 1000), ("٣", None), ("7.5", None)]
+)
+def test_numbers_are_read_by_the_same_rule_as_the_servers_environment(
+    inner: pytest.Pytester, raw: str, seed: int | None
+) -> None:
+    server_seed: int | None
+    try:
+        server_seed = resolve_config(env={"HARNESS_SEED": raw}).seed
+    except ConfigError:
+        server_seed = None
+    assert server_seed == seed
+    inner.makepyfile("def test_seed(cartesia_settings):\n    print('SEED', cartesia_settings.seed)\n")
+    result = inner.runpytest("-s", "--cartesia-seed", raw)
+    if seed is None:
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"*--cartesia-seed: expected a number, got {raw!r}*"])
+    else:
+        result.assert_outcomes(passed=1)
+        assert f"SEED {seed}" in result.stdout.str()

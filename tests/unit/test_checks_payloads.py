@@ -9,7 +9,7 @@ import pytest
 
 from harness.checks import payloads
 from harness.generate import simulate_call
-from harness.models import BUILTIN_METRICS, CallCompleted, CallTurn, parse_event
+from harness.models import BUILTIN_METRICS, TRUNCATION_LIMIT, CallCompleted, CallTurn, parse_event
 
 EVENTS = simulate_call(seed=11, turns=3, domain="order_status", outcome="client_hangup")
 
@@ -99,7 +99,7 @@ def test_truncated_tool_calls_take_both_sdk_forms_and_still_parse() -> None:
     tools = {tool.id: tool for tool in turn_event.turn.tool_calls or []}
     assert isinstance(tools["call_trunc_args"].arguments, str)
     assert tools["call_trunc_args"].arguments.endswith("... [truncated]")
-    assert len(tools["call_trunc_args"].arguments) == payloads.TRUNCATED_LIMIT + len("... [truncated]")
+    assert len(tools["call_trunc_args"].arguments) == TRUNCATION_LIMIT + len("... [truncated]")
     folded = tools["call_trunc_obj"].arguments
     assert isinstance(folded, dict)
     assert folded["_truncated"] is True

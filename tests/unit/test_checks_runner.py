@@ -8,9 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks import CheckContext, CheckSkipped, CheckWarning, ProbeError, arun_checks, check, run_checks
-from harness.checks.context import RunSettings
+from harness.checks import (
+    CheckContext,
+    CheckSkipped,
+    CheckWarning,
+    ProbeError,
+    RunSettings,
+    Severity,
+    Status,
+    arun_checks,
+    check,
+    run_checks,
+)
 from harness.checks.registry import unregister
+from harness.checks.violations import BadSecretAccepted
 from harness.errors import ConfigError, TargetUnreachableError
 from harness.receiver import create_app
 from harness.serving import AppServer, serve_app
@@ -75,7 +86,7 @@ async def test_user_checks_become_failed_skipped_and_warning_results(reference: 
     assert "pass --probe URL" in by_name["needs_a_probe"].message
     warning = by_name["a_warning"]
     assert (warning.status, warning.message) == ("warning", "a small thing: tolerated")
-    assert warning.evidence["requests"][0]["status"] == 200
+    assert warning.evidence.requests[0].status == 200
     assert warning.reproduce[0].startswith("curl -sS -i -X POST ")
     assert (by_name["a_crashing_check"].status, by_name["a_crashing_check"].message) == (
         "failed",
@@ -90,7 +101,7 @@ async def test_an_unreachable_target_is_one_error_naming_the_url(reference: AppS
     await reference.close()
     with pytest.raises(TargetUnreachableError) as info:
         await arun_checks(url, SECRET)
-    assert str(info.value).startswith(f"cannot connect to {url} (")
+    assert str(info.value).startswith(f"cannot reach {url} (")
     assert "connection refused" in str(info.value)
 
 
@@ -146,12 +157,12 @@ def test_run_checks_from_sync_code_against_a_faulty_receiver() -> None:
     (result,) = report.results
     assert result.status == "failed"
     assert result.message.startswith("accepted a request with the secret without its last character: answered 200")
-    (request,) = result.evidence["requests"]
-    assert request["status"] == 200
-    assert request["secret"] == "the secret without its last character"
-    assert request["request"].startswith(f"POST {base}{WEBHOOK} (call_started of call ac_")
-    assert json.loads(request["response"]) == {"ok": True}
-    assert request["latency_ms"] >= 0
+    (request,) = result.evidence.requests
+    assert request.status == 200
+    assert request.secret == "the secret without its last character"
+    assert request.request.startswith(f"POST {base}{WEBHOOK} (call_started of call ac_")
+    assert json.loads(request.response) == {"ok": True}
+    assert request.latency_ms >= 0
     # No log was given, and a replay would send the real secret anyway: only curl reproduces it.
     assert len(result.reproduce) == 1
     assert '"X-Webhook-Secret: ${CARTESIA_WEBHOOK_SECRET%?}"' in result.reproduce[0]
@@ -210,9 +221,33 @@ async def test_latency_figures_are_evidence_even_when_the_check_passes(reference
     report = await arun_checks(reference.url + WEBHOOK, SECRET, checks=["responds_within_budget"], latency_budget=30)
     (result,) = report.results
     assert result.status == "passed"
-    assert result.evidence["budget_s"] == 30
-    stats = result.evidence["latency_by_type"]
+    assert result.evidence.facts["budget_s"] == 30
+    stats = result.evidence.facts["latency_by_type"]
     assert set(stats) == {"call_started", "call_turn", "call_completed", "call_failed", "post_call_analysis"}
     for figures in stats.values():
         assert figures["count"] >= 1
         assert 0 <= figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+
+
+def test_a_failure_keeps_its_kind_and_typed_fields() -> None:
+    receiver = next(r for r in FAULTY if r.name == "prefix_compare")
+    with serve_app(receiver.build(SECRET), kind="aiohttp") as server:
+        report = run_checks(server.url + WEBHOOK, SECRET, checks=["rejects_secret_prefix", "rejects_wrong_secret"])
+    failed, passed = report.result("rejects_secret_prefix"), report.result("rejects_wrong_secret")
+    assert isinstance(failed.failure, BadSecretAccepted)
+    assert (failed.failure.severity, failed.failure.status) == (Severity.ERROR, 200)
+    assert failed.failure.presented == "the secret without its last character"
+    assert failed.message == f"{failed.failure.title}: {failed.failure.message}"
+    assert (passed.status, passed.failure) == (Status.PASSED, None)
+
+
+async def test_a_short_secret_sent_in_the_query_is_never_logged(tmp_path: Path) -> None:
+    # Too short to be searched for in echoed text, the secret is still masked where the check put it.
+    secret, db = "k3y", tmp_path / "deliveries.db"
+    async with AppServer(create_app(secret)) as server:
+        report = await arun_checks(server.url + WEBHOOK, secret, checks=["rejects_secret_in_query"], db=db)
+    assert report.result("rejects_secret_in_query").status == Status.PASSED
+    with DeliveryLog(db) as log:
+        (stored,) = log.list_deliveries(limit=10)
+    assert "secret=***&token=***" in stored.url
+    assert f"={secret}" not in json.dumps(stored.to_dict())

@@ -1,10 +1,13 @@
-"""harness._net: the reachability preflight shared by `harness send` and the contract checker."""
+"""harness._net: the reachability preflight shared by `harness send`, `harness load` and the contract checker."""
 
 from __future__ import annotations
 
 import socket
 
-from harness._net import address_of, bind_socket, unreachable_reason
+import pytest
+
+from harness._net import address_of, bind_socket, require_reachable, unreachable_reason
+from harness.errors import TargetUnreachableError
 
 
 def test_address_of_uses_the_scheme_port_when_none_is_written() -> None:
@@ -25,3 +28,15 @@ async def test_a_closed_port_is_refused() -> None:
         port = probe.getsockname()[1]  # bound, never listening: connecting is refused
         reason = await unreachable_reason(f"http://127.0.0.1:{port}/webhooks", 3.0)
     assert reason == "connection refused: nothing listens there"
+
+
+async def test_an_unreachable_target_is_one_error_naming_the_masked_url_and_the_fix() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://user:pa55word@127.0.0.1:{probe.getsockname()[1]}/webhooks"
+        with pytest.raises(TargetUnreachableError) as info:
+            await require_reachable(url, 3.0, fix="pass the right --to URL")
+    assert str(info.value) == (
+        f"cannot reach {url.replace('pa55word', '***')} (connection refused: nothing listens there): start your "
+        "receiver there, or pass the right --to URL"
+    )

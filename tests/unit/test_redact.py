@@ -45,3 +45,10 @@ def test_a_password_in_a_url_is_masked(url: str, masked: str) -> None:
 
 def test_a_secret_in_a_url_query_is_masked_too() -> None:
     assert mask_url(f"http://h/hook?secret={quote(SECRET, safe='')}", [SECRET]) == "http://h/hook?secret=***"
+
+
+def test_a_short_secret_is_masked_where_it_is_a_whole_query_value() -> None:
+    # Too short to search for in echoed text, but a query value equal to it is certainly the secret.
+    url = "http://h/hook?page=2&token=abc&secret=ab%2Bc&other=abcd#frag"
+    assert mask_url(url, ["abc", "ab+c"]) == "http://h/hook?page=2&token=***&secret=***&other=abcd#frag"
+    assert mask_url(url, []) == url

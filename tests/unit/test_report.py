@@ -3,63 +3,58 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from xml.etree import ElementTree
 
 import pytest
 
-from harness.checks import CheckResult, Report
+from harness.checks import CheckResult, Evidence, Report, RequestEvidence, Status
 
-WRONG_SECRET_REQUEST = {
-    "request": "POST http://h/w (call_started, 10 bytes)",
-    "secret": "a wrong secret",
-    "status": 403,
-    "response": "{}",
-    "latency_ms": 1.5,
-}
+WRONG_SECRET_REQUEST = RequestEvidence(
+    delivery_id="dlv_0",
+    url="http://h/w",
+    event="call_started",
+    size=10,
+    secret="a wrong secret",
+    status=403,
+    error=None,
+    response="{}",
+    latency_ms=1.5,
+)
+UNKNOWN_FIELDS_REQUEST = RequestEvidence(
+    delivery_id="dlv_1",
+    url="http://h/w",
+    event="call_turn of call ac_1",
+    size=99,
+    secret="the correct secret",
+    status=422,
+    error="receiver answered 422",
+    response='{"detail": 1}',
+    latency_ms=2.0,
+)
 
 
 def sample() -> Report:
     return Report(
         results=[
-            CheckResult("accepts_correct_secret", "secret", "passed", duration=0.012),
+            CheckResult("accepts_correct_secret", "secret", Status.PASSED, duration=0.012),
             CheckResult(
                 "rejects_with_401",
                 "secret",
-                "warning",
+                Status.WARNING,
                 "answered 403 to a wrong secret, not 401",
-                evidence={
-                    "requests": [
-                        {
-                            "request": "POST http://h/w (call_started, 10 bytes)",
-                            "secret": "a wrong secret",
-                            "status": 403,
-                            "response": "{}",
-                            "latency_ms": 1.5,
-                        }
-                    ]
-                },
+                evidence=Evidence((WRONG_SECRET_REQUEST,)),
                 reproduce=["curl -sS ... <rw>"],
             ),
             CheckResult(
                 "tolerates_unknown_fields",
                 "handling",
-                "failed",
+                Status.FAILED,
                 "an event with unknown fields was not accepted: answered 422",
-                evidence={
-                    "requests": [
-                        {
-                            "request": "POST http://h/w (call_turn of call ac_1, 99 bytes)",
-                            "secret": "the correct secret",
-                            "status": 422,
-                            "response": '{"detail": 1}',
-                            "latency_ms": 2.0,
-                        }
-                    ],
-                    "note": {"k": "ü"},
-                },
+                evidence=Evidence((UNKNOWN_FIELDS_REQUEST,), {"note": {"k": "ü"}}),
                 reproduce=["curl -sS -i -X POST 'http://h/w' <uf>", "harness replay dlv_1"],
             ),
-            CheckResult("idempotent_under_duplicates", "delivery", "skipped", "needs the probe; pass --probe URL"),
+            CheckResult("idempotent_under_duplicates", "delivery", Status.SKIPPED, "needs the probe; pass --probe URL"),
         ],
         target="http://h/w",
         seed=3,
@@ -134,3 +129,51 @@ def test_terminal_groups_by_area_shows_details_and_a_summary_line() -> None:
 def test_colour_only_when_asked(color: bool) -> None:
     text = sample().render_terminal(color=color)
     assert ("\033[31mFAIL\033[0m" in text) is color
+
+
+def test_evidence_is_rendered_the_same_in_the_terminal_json_and_a_result_on_its_own() -> None:
+    report = sample()
+    failed = report.result("tolerates_unknown_fields")
+    request_line = (
+        "request: POST http://h/w (call_turn of call ac_1, 99 bytes) with the correct secret -> 422 in 2.0 ms; "
+        "response: '{\"detail\": 1}'"
+    )
+    assert "        " + request_line in report.render_terminal().splitlines()
+    assert report.to_json()["checks"][2]["evidence"] == {
+        "requests": [
+            {
+                "delivery_id": "dlv_1",
+                "request": "POST http://h/w (call_turn of call ac_1, 99 bytes)",
+                "secret": "the correct secret",
+                "status": 422,
+                "error": "receiver answered 422",
+                "response": '{"detail": 1}',
+                "latency_ms": 2.0,
+            }
+        ],
+        "note": {"k": "ü"},
+    }
+    assert failed.render().splitlines() == [
+        "tolerates_unknown_fields: failed",
+        "an event with unknown fields was not accepted: answered 422",
+        "",
+        "evidence:",
+        "  " + request_line,
+        '  note: {"k": "ü"}',
+        "",
+        "reproduce:",
+        "  curl -sS -i -X POST 'http://h/w' <uf>",
+        "  harness replay dlv_1",
+    ]
+
+
+def test_masked_evidence_hides_the_secret_in_requests_and_facts() -> None:
+    secret = "whsec_Report_0123456789"
+    evidence = Evidence(
+        (replace(UNKNOWN_FIELDS_REQUEST, response=f"echo {secret}"),),
+        {"probe_entries": [{"headers": {"X-Webhook-Secret": secret}}], "count": 3, secret: "key"},
+    )
+    masked = json.dumps(evidence.masked([secret]).to_json())
+    assert secret not in masked
+    assert '"response": "echo ***"' in masked
+    assert '"count": 3' in masked

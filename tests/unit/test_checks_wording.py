@@ -1,10 +1,10 @@
-"""harness.checks.context: how a check's verdict words what came back."""
+"""harness.checks.wording: how a check's verdict words what came back."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.checks.context import outcome
+from harness.checks.wording import outcome
 from harness.delivery import Attempt, Delivery
 
 
