@@ -150,13 +150,14 @@ def test_the_transcript_grows_while_the_call_is_in_progress(browser: WebDriver, 
     [call_id] = post_json(serve.url + "/_harness/calls", request)["call_ids"]
     browser.get(f"{serve.console}calls/{call_id}")
     mark_document(browser)
-    status = browser.find_element(By.CSS_SELECTOR, "#call-summary .status").text
+    # Live updates replace these elements: every read goes through wait(), which retries a stale element.
+    status = wait(browser, lambda b: b.find_element(By.CSS_SELECTOR, "#call-summary .status").text)
     assert status in ("queued", "in progress"), status
     seen = len(browser.find_elements(By.CSS_SELECTOR, "ol.transcript > li"))
     wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "ol.transcript > li")) > seen)
     wait(browser, lambda b: b.find_element(By.CSS_SELECTOR, "#call-summary .status").text == "completed")
-    final = browser.find_elements(By.CSS_SELECTOR, "ol.transcript > li")
-    assert len(final) == len(call(serve, call_id)["transcript"])
+    turns = len(call(serve, call_id)["transcript"])
+    wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "ol.transcript > li")) == turns)
     assert same_document(browser)
 
 
