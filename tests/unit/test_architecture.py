@@ -45,7 +45,7 @@ def imports_of(name: str, path: Path, known: set[str]) -> Iterator[Import]:
     def visit(node: ast.AST, deferred: bool) -> Iterator[Import]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
-                yield from (item for branch in child.orelse for item in visit(branch, deferred))
+                yield from visit(ast.Module(body=child.orelse, type_ignores=[]), deferred)  # the else: runs
                 continue
             inner = deferred or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
             targets: list[str] = []
@@ -59,7 +59,7 @@ def imports_of(name: str, path: Path, known: set[str]) -> Iterator[Import]:
                 targets = [base, *(f"{base}.{alias.name}" for alias in child.names)]
             for target in targets:
                 if target in known and target != name:
-                    yield Import(name, target, child.lineno, deferred)
+                    yield Import(name, target, getattr(child, "lineno", 0), deferred)
             yield from visit(child, inner)
 
     yield from visit(tree, False)
