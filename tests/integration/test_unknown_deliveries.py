@@ -28,6 +28,7 @@ async def unknown_log(tmp_path: Path, receiver: RecordingReceiver) -> Path:
     log = DeliveryLog(db)
     delivery = Delivery(id="dlv_unknown", url=receiver.url, body=BODY, event_type="call_started", call_id="ac_unknown")
     attempt = Attempt(number=1, url=receiver.url, request_headers=mask_secret(webhook_headers(SECRET)), started_at=1.0)
+    log.record_call("ac_unknown", agent_id="agent_x", scenario="happy-path", events=5)
     await log.record_intent(delivery, attempt)
     log.close()  # with the attempt still in flight, as a stopped server would leave it
     return db
@@ -75,3 +76,29 @@ async def test_the_control_api_lists_and_replays_an_unknown_delivery(
     assert [(a["failure"], a["error"]) for a in listed["attempts"]] == [("unknown", UNKNOWN_OUTCOME)]
     assert (replayed_status, replayed["replay_of"], replayed["ok"]) == (201, "dlv_unknown", True)
     assert [(r.secret, r.body) for r in receiver.received] == [(SECRET, BODY)]
+
+
+async def test_the_console_shows_an_unknown_delivery_as_unknown(unknown_log: Path, receiver: RecordingReceiver) -> None:
+    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=str(unknown_log))
+    async with (
+        MockServer(config) as server,
+        aiohttp.ClientSession() as http,
+        http.get(server.url + "/calls/ac_unknown?tab=webhooks") as answer,
+    ):
+        page = await answer.text()
+    assert '<span class="status status-unknown"' in page
+    assert "no answer · unknown" not in page
+
+
+async def test_the_console_shows_a_delivery_in_flight_as_in_flight(tmp_path: Path, receiver: RecordingReceiver) -> None:
+    config = ServerConfig(port=0, target_url=receiver.url, secret=SECRET, db_path=str(tmp_path / "log.db"))
+    async with MockServer(config) as server, aiohttp.ClientSession() as http:
+        delivery = Delivery(
+            id="dlv_flying", url=receiver.url, body=BODY, event_type="call_started", call_id="ac_unknown"
+        )
+        attempt = Attempt(number=1, url=receiver.url, request_headers={}, started_at=1.0)
+        server.log.record_call("ac_unknown", agent_id="agent_x", scenario="happy-path", events=5)
+        await server.log.record_intent(delivery, attempt)  # this process wrote it, and is still running
+        async with http.get(server.url + "/calls/ac_unknown?tab=webhooks") as answer:
+            page = await answer.text()
+    assert '<span class="status status-in-progress">in flight</span>' in page

@@ -82,6 +82,8 @@ class DeliveryView:
     response_headers: list[tuple[str, str]]
     response_body: str
     response_truncated: bool
+    in_flight: bool = False  # sent (written ahead), its answer not in yet
+    source: str = "played"
 
 
 @dataclass
@@ -300,6 +302,8 @@ def delivery_views(deliveries: list[StoredDelivery], secrets: list[str]) -> list
                 response_headers=_headers({} if last is None else last.response_headers, secrets),
                 response_body=mask_secrets(pretty_json(response)[0], secrets),
                 response_truncated=bool(last and last.response_truncated),
+                in_flight=bool(last and last.in_flight),
+                source=delivery.source,
             )
         )
     return views
