@@ -26,9 +26,8 @@ import tempfile
 from pathlib import Path
 
 from _receiver import ReceiverProcess
+from _samples import median_call_turn
 from _wrk import run_wrk
-
-from harness.store import DeliveryLog
 
 SECRET = "whsec_bench_0123456789"
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,16 +62,6 @@ def run_send(url: str, db: Path, calls: int, concurrency: int) -> float:
     return int(match.group(1)) / float(match.group(2))
 
 
-def sample_body(url: str, workdir: Path) -> bytes:
-    """A call_turn body from the burst scenario, as harness send delivered it (also warms the receiver)."""
-    db = workdir / "sample.db"
-    command = [sys.executable, "-m", "harness", "send", "--to", url, "--secret", SECRET, "--scenario", "burst"]
-    subprocess.run([*command, "--quiet", "--calls", "5", "--db", str(db)], check=True, capture_output=True, cwd=ROOT)
-    with DeliveryLog(db) as log:
-        [turn] = log.list_deliveries(event_type="call_turn", limit=1)
-    return turn.body
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -86,7 +75,7 @@ def main() -> None:
     rates: dict[str, list[float]] = {"wrk": [], "send": [], "load x1": [], "load x2": []}
     with tempfile.TemporaryDirectory() as tmp, ReceiverProcess() as url:
         workdir = Path(tmp)
-        body = sample_body(url, workdir)
+        body = median_call_turn(url, SECRET, workdir)
         for round_number in range(1, args.rounds + 1):
             rates["wrk"].append(
                 run_wrk(url, body, secret=SECRET, seconds=args.seconds, connections=args.users, workdir=workdir)

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _receiver import ReceiverProcess
+from _samples import median_call_turn
 from _wrk import run_wrk
 
 from harness.delivery import Attempt, Deliverer, Delivery, DeliverySettings
@@ -153,14 +154,9 @@ def run_direct(url: str, body: bytes, db: Path, count: int, mode: str, loop: str
 
 
 def sample_body(url: str, workdir: Path) -> bytes:
-    """A call_turn body from the burst scenario, exactly as harness send delivered it."""
-    db = workdir / "sample.db"
-    run_send(url, db.with_suffix(".warm.db"), 150)  # also warms the receiver and the bytecode caches
-    command = [sys.executable, "-m", "harness", "send", "--to", url, "--secret", SECRET, "--scenario", "burst"]
-    subprocess.run([*command, "--quiet", "--calls", "5", "--db", str(db)], check=True, capture_output=True, cwd=ROOT)
-    with DeliveryLog(db) as log:
-        [turn] = log.list_deliveries(event_type="call_turn", limit=1)
-    return turn.body
+    """The body wrk and the direct runs post (after warming the receiver and the bytecode caches)."""
+    run_send(url, workdir / "warm.db", 150)
+    return median_call_turn(url, SECRET, workdir)
 
 
 def _remove_log(db: Path) -> None:
