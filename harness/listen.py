@@ -94,9 +94,13 @@ class Listener:
         # the log, as it lists played calls (state changes only, as the server records them).
         self._calls = CallsState(max_calls=1000)
         self._calls.listeners.append(self._record_state)
-        # Any Host (the tunnel's name reaches us), but no browser page may post through us (CSRF).
+        # Any Host (the tunnel's name reaches us), but no browser page may post through us (CSRF). Bodies are
+        # read as received (aiohttp would decompress a Content-Encoding: gzip one): stored and forwarded byte
+        # for byte, still labelled as they came, and capped on the bytes that arrived.
         app = web.Application(
-            client_max_size=DEFAULT_MAX_BODY_BYTES, middlewares=[guard(host=host, token=None, allowed_hosts={"*"})]
+            client_max_size=DEFAULT_MAX_BODY_BYTES,
+            middlewares=[guard(host=host, token=None, allowed_hosts={"*"})],
+            handler_args={"auto_decompress": False},
         )
         app.router.add_post("/{path:.*}", self._receive)
         self._server = AppServer(app, host=host, port=port, shutdown_timeout=0.5)

@@ -4,6 +4,8 @@ real receiver; what arrives, what is answered, what is recorded, replayed and ex
 from __future__ import annotations
 
 import asyncio
+import gzip
+import io
 import json
 import signal
 import sys
@@ -22,6 +24,7 @@ from harness.delivery import FailureKind, Source
 from harness.generate import simulate_call
 from harness.listen import Listener
 from harness.models import parse_event
+from harness.reference_receiver import DEFAULT_MAX_BODY_BYTES
 from harness.scenarios import load_scenario
 from harness.server import MockServer, ServerConfig
 from harness.serving import AppServer
@@ -273,3 +276,46 @@ async def test_listening_beyond_loopback_needs_a_secret(secret: str | None) -> N
         assert "pass --secret S" in stderr
     else:  # it got past the rule, and failed to bind an address this machine does not have
         assert "cannot listen" in stderr
+
+
+async def test_a_compressed_body_is_recorded_and_forwarded_as_received(tmp_path: Path) -> None:
+    receiver = Receiver()
+    [call] = calls(11)
+    compressed = gzip.compress(call[0], mtime=0)
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip", "X-Webhook-Secret": SECRET}
+    with DeliveryLog(tmp_path / "log.db") as log:
+        async with (
+            listening(await receiver.start(), log, secret=SECRET) as listener,
+            aiohttp.ClientSession(auto_decompress=False) as http,
+            http.post(listener.url, data=compressed, headers=headers) as response,
+        ):
+            status = response.status
+        [kept] = log.list_deliveries()
+    await receiver.stop()
+    assert status == 200
+    # The receiver (aiohttp, decompressing as a server does) read the gzip it was told it got.
+    [(got_headers, got_body)] = receiver.got
+    assert (got_headers["Content-Encoding"], got_body) == ("gzip", call[0])
+    assert kept.body == compressed
+    assert (kept.event_type, kept.call_id) == (None, None)  # not parsed out of compressed bytes
+
+
+async def test_the_size_cap_counts_the_bytes_received_not_the_decompressed_ones(tmp_path: Path) -> None:
+    receiver = Receiver()
+    bomb = gzip.compress(b'{"pad":"' + b"a" * DEFAULT_MAX_BODY_BYTES + b'"}', mtime=0)
+    assert len(bomb) < DEFAULT_MAX_BODY_BYTES
+    headers = {"Content-Encoding": "gzip", "X-Webhook-Secret": SECRET}
+    with DeliveryLog(tmp_path / "log.db") as log:
+        async with listening(await receiver.start(), log, secret=SECRET) as listener, aiohttp.ClientSession() as http:
+            async with http.post(listener.url, data=bomb, headers=headers) as response:
+                small = response.status
+            too_large = io.BytesIO(b"x" * (DEFAULT_MAX_BODY_BYTES + 1))
+            async with http.post(listener.url, data=too_large, headers=headers) as response:
+                large = response.status
+        forwarded = log.list_deliveries(source=Source.CAPTURED)
+    await receiver.stop()
+    # The compressed body (over the cap once decompressed) went through; the receiver (aiohttp, capped at 1 MiB
+    # decompressed) refused it.
+    assert [(d.body, d.attempts[-1].status) for d in forwarded] == [(bomb, 413)]
+    assert small == 413
+    assert large == 413
