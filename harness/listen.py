@@ -6,8 +6,9 @@ headers to the local receiver (no redirects followed, the delivery timeout), and
 receiver's status and body. When the receiver cannot be reached the platform gets a 502, and the record
 stays, so ``harness replay`` can send it again once the receiver is back.
 
-With a secret, a request whose ``X-Webhook-Secret`` does not match is answered 401 and not forwarded, as a
-correct receiver would answer it (recorded too); ``forward_unverified`` forwards it anyway, flagged.
+With a secret, a request whose ``X-Webhook-Secret`` does not match, or that carries the header more than once, is
+answered 401 and not forwarded, as a correct receiver would answer it (recorded too); ``forward_unverified``
+forwards it anyway, flagged. Every other header line is forwarded as it came, repeated ones included.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from aiohttp import web
+from multidict import MultiDict
 
 from harness.delivery import Deliverer, Delivery, DeliverySettings, Source
 from harness.models import WEBHOOK_SECRET_HEADER
@@ -48,6 +50,7 @@ class Captured:
     verified: bool | None  # None when no secret was given to check it with
     forwarded: bool
     answered: int  # the status the platform got back
+    refused: str | None = None  # why the secret did not pass, when it did not
 
     def to_dict(self) -> dict[str, object]:
         """The NDJSON line of ``harness listen --json``."""
@@ -57,6 +60,7 @@ class Captured:
             "event_type": self.delivery.event_type,
             "call_id": self.delivery.call_id,
             "verified": self.verified,
+            "refused": self.refused,
             "forwarded": self.forwarded,
             "receiver_status": last.status if last is not None and self.forwarded else None,
             "failure": None if last is None or not self.forwarded else last.failure,
@@ -130,9 +134,9 @@ class Listener:
 
     async def _receive(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        headers = {name: value for name, value in request.headers.items() if name.lower() not in _HOP_BY_HOP}
-        offered = request.headers.get(WEBHOOK_SECRET_HEADER)
-        verified = None if self.secret is None else verify_secret(offered, self.secret)
+        # Every header line as it came, repeated ones too, in order (a dict would keep only the last of them).
+        headers = MultiDict((name, value) for name, value in request.headers.items() if name.lower() not in _HOP_BY_HOP)
+        verified, refused = self._verify(request.headers.getall(WEBHOOK_SECRET_HEADER, []))
         event = _json_object(body)
         event_type, call_id = _text(event.get("type")), _text(event.get("call_id") or event.get("request_id"))
         forwarded = verified is not False or self.forward_unverified
@@ -143,16 +147,30 @@ class Listener:
             )
             response = _relay(delivery)
         else:
-            reason = f"{WEBHOOK_SECRET_HEADER} does not match --secret: answered 401, not forwarded"
             delivery = self._deliverer.record_not_forwarded(
-                body, headers=headers, reason=reason, event_type=event_type, call_id=call_id
+                body,
+                headers=headers,
+                reason=f"{refused}: answered 401, not forwarded",
+                event_type=event_type,
+                call_id=call_id,
             )
             response = web.json_response({"error": "unauthorized"}, status=401)
         if call_id is not None and verified is not False:
             self._follow(call_id, event)
         if self.on_captured is not None:
-            self.on_captured(Captured(delivery, verified, forwarded, response.status))
+            self.on_captured(Captured(delivery, verified, forwarded, response.status, refused=refused))
         return response
+
+    def _verify(self, offered: list[str]) -> tuple[bool | None, str | None]:
+        """Whether the secret headers offered pass ``--secret`` (None: no secret to check), and why not."""
+        if self.secret is None:
+            return None, None
+        if len(offered) > 1:
+            # Which one would the receiver read? Servers differ (first, last, joined), so none passes.
+            return False, f"{WEBHOOK_SECRET_HEADER} repeated ({len(offered)} headers)"
+        if not verify_secret(offered[0] if offered else None, self.secret):
+            return False, f"{WEBHOOK_SECRET_HEADER} does not match --secret"
+        return True, None
 
     def _follow(self, call_id: str, event: dict[str, object]) -> None:
         if self._calls.get(call_id) is None:

@@ -103,12 +103,12 @@ class _Printer:
         delivery = captured.delivery
         attempt = delivery.attempts[-1] if delivery.attempts else None
         if not captured.forwarded:
-            outcome = paint("401 not forwarded: wrong secret", "red", enabled=self.color)
+            outcome = paint(f"{captured.answered} not forwarded: {captured.refused}", "red", enabled=self.color)
         elif attempt is None or attempt.status is None:
             reason = attempt.failure if attempt is not None else "no attempt"
             outcome = paint(f"502 receiver unreachable ({reason})", "red", enabled=self.color)
         else:
             answered = f"{attempt.status} in {attempt.latency * 1000:.1f} ms"
             outcome = paint(answered, "green" if attempt.ok else "red", enabled=self.color)
-        flag = "  [unverified]" if captured.verified is False else ""
+        flag = f"  [unverified: {captured.refused}]" if captured.verified is False else ""
         return f"{delivery.id}  {delivery.event_type or '-':<20} {delivery.call_id or '-'}  {outcome}{flag}"

@@ -34,6 +34,16 @@ def webhook_headers(secret: str | None, *, header_name: str = WEBHOOK_SECRET_HEA
 
 
 def mask_secret(headers: Mapping[str, str]) -> dict[str, str]:
-    """A copy of ``headers`` with the secret header's value masked (any casing of its name)."""
+    """A copy of ``headers`` with the secret header's value masked (any casing of its name).
+
+    A name given more than once (``headers`` a multidict) keeps its first casing and every value, joined with
+    ``", "`` in order, as HTTP reads repeated fields (RFC 9110 5.3).
+    """
     secret_name = WEBHOOK_SECRET_HEADER.lower()
-    return {name: (MASK if name.lower() == secret_name and value else value) for name, value in headers.items()}
+    masked: dict[str, str] = {}
+    names: dict[str, str] = {}  # lowercased name -> the casing it first came with
+    for name, value in headers.items():
+        shown = MASK if name.lower() == secret_name and value else value
+        key = names.setdefault(name.lower(), name)
+        masked[key] = f"{masked[key]}, {shown}" if key in masked else shown
+    return masked

@@ -12,6 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from types import TracebackType
 
+from multidict import MultiDict
+
 from harness._http1 import ConnectionPool, Target, custom_tls_context
 from harness.delivery._echoes import mask_echoes, masked_url
 from harness.delivery.endpoint import Endpoint, EndpointSource, mask_secret, webhook_headers
@@ -109,9 +111,9 @@ class Deliverer:
         """Send one event (a model, or exact bytes) and return the delivery with all its attempts.
 
         ``headers`` replaces the standard headers entirely (checks use it to send a wrong, missing or
-        differently cased secret); ``url`` overrides the target for this delivery only; ``replay_of``
-        names the logged delivery this one re-sends; ``source`` says where it came from (harness listen
-        forwards captured requests).
+        differently cased secret; a multidict's repeated headers are each sent); ``url`` overrides the
+        target for this delivery only; ``replay_of`` names the logged delivery this one re-sends; ``source``
+        says where it came from (harness listen forwards captured requests).
 
         Never raises for anything the receiver does: each failure is a recorded attempt. If the task is
         cancelled mid-attempt, that attempt is recorded as ``cancelled`` before the cancellation goes on.
@@ -124,7 +126,11 @@ class Deliverer:
             body = event
         endpoint = self._endpoint()  # once: every attempt of this delivery goes to the same place, the same way
         target = url or endpoint.url
-        request_headers = dict(headers) if headers is not None else webhook_headers(endpoint.secret)
+        # A multidict, not a dict: a header given more than once (harness listen forwards what it got) goes out
+        # once per value, in order.
+        request_headers: Mapping[str, str] = (
+            MultiDict(headers) if headers is not None else webhook_headers(endpoint.secret)
+        )
         secrets = self._secrets_in(request_headers, endpoint.secret)
         delivery = Delivery(
             id=delivery_id or new_delivery_id(),
@@ -199,7 +205,7 @@ class Deliverer:
         return tuple(dict.fromkeys([*ours, *sent, *self.masked]))  # the current one is usually the one sent
 
     async def _attempt(
-        self, delivery: Delivery, target: str, number: int, headers: dict[str, str], secrets: tuple[str, ...]
+        self, delivery: Delivery, target: str, number: int, headers: Mapping[str, str], secrets: tuple[str, ...]
     ) -> Attempt:
         pool = self._ensure_pool()
         attempt = Attempt(number=number, url=delivery.url, request_headers=mask_secret(headers), started_at=time.time())

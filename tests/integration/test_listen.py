@@ -19,10 +19,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 from markupsafe import escape
+from multidict import CIMultiDict
 
 from harness.delivery import FailureKind, Source
 from harness.generate import simulate_call
-from harness.listen import Listener
+from harness.listen import Captured, Listener
 from harness.models import parse_event
 from harness.reference_receiver import DEFAULT_MAX_BODY_BYTES
 from harness.scenarios import load_scenario
@@ -40,9 +41,11 @@ class Receiver:
 
     status: int = 200
     got: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    header_lines: list[list[tuple[str, str]]] = field(default_factory=list)  # every line, repeated ones too
     server: AppServer | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.header_lines.append(list(request.headers.items()))
         self.got.append((dict(request.headers), await request.read()))
         headers = {"Location": "http://127.0.0.1:9/elsewhere"} if 300 <= self.status < 400 else {}
         return web.json_response({"seen": len(self.got)}, status=self.status, headers=headers)
@@ -319,3 +322,61 @@ async def test_the_size_cap_counts_the_bytes_received_not_the_decompressed_ones(
     assert [(d.body, d.attempts[-1].status) for d in forwarded] == [(bomb, 413)]
     assert small == 413
     assert large == 413
+
+
+async def test_repeated_headers_are_forwarded_every_one_in_order(tmp_path: Path) -> None:
+    receiver = Receiver()
+    [call] = calls(12)
+    headers = CIMultiDict(
+        [("Content-Type", "application/json"), ("X-Cartesia-Trace", "t-1"), ("X-Webhook-Secret", SECRET),
+         ("X-Cartesia-Trace", "t-2"), ("X-Cartesia-Trace", "t-3")]
+    )  # fmt: skip
+    with DeliveryLog(tmp_path / "log.db") as log:
+        async with (
+            listening(await receiver.start(), log, secret=SECRET) as listener,
+            aiohttp.ClientSession() as http,
+            http.post(listener.url, data=call[0], headers=headers) as response,
+        ):
+            status = response.status
+        [kept] = log.list_deliveries()
+    await receiver.stop()
+    assert status == 200
+    [lines] = receiver.header_lines
+    assert [value for name, value in lines if name == "X-Cartesia-Trace"] == ["t-1", "t-2", "t-3"]
+    assert [value for name, value in lines if name == "X-Webhook-Secret"] == [SECRET]
+    assert kept.attempts[0].request_headers["X-Cartesia-Trace"] == "t-1, t-2, t-3"
+
+
+@pytest.mark.parametrize("forward_unverified", [False, True])
+async def test_a_repeated_secret_header_does_not_pass_verification(tmp_path: Path, forward_unverified: bool) -> None:
+    receiver = Receiver()
+    [call] = calls(13)
+    seen: list[Captured] = []
+    with DeliveryLog(tmp_path / "log.db") as log:
+        for second in (SECRET, "whsec_other_0123456789"):
+            headers = CIMultiDict([("X-Webhook-Secret", SECRET), ("X-Webhook-Secret", second)])
+            async with (
+                listening(
+                    await receiver.start(), log, secret=SECRET, forward_unverified=forward_unverified,
+                    on_captured=seen.append,
+                ) as listener,
+                aiohttp.ClientSession() as http,
+                http.post(listener.url, data=call[0], headers=headers) as response,
+            ):  # fmt: skip
+                assert response.status == (200 if forward_unverified else 401)
+            await receiver.stop()
+        kept = log.list_deliveries(source=Source.CAPTURED_UNVERIFIED)
+    assert [(captured.verified, captured.refused) for captured in seen] == [
+        (False, "X-Webhook-Secret repeated (2 headers)")
+    ] * 2
+    assert len(kept) == 2
+    if forward_unverified:
+        assert [[value for name, value in lines if name == "X-Webhook-Secret"] for lines in receiver.header_lines] == [
+            [SECRET, SECRET],
+            [SECRET, "whsec_other_0123456789"],
+        ]
+    else:
+        assert receiver.got == []
+        assert all("X-Webhook-Secret repeated" in (d.attempts[0].error or "") for d in kept)
+    assert SECRET not in json.dumps([d.to_dict() for d in kept])
+    assert "whsec_other" not in json.dumps([d.to_dict() for d in kept])

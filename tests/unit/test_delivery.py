@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
+from multidict import MultiDict
 
 from harness._http1 import HTTPFailure
 from harness.delivery import (
@@ -64,6 +65,11 @@ async def receiver() -> AsyncIterator[tuple[AppServer, Seen]]:
 def test_webhook_headers_carry_the_secret() -> None:
     assert webhook_headers("s3cret") == {"Content-Type": "application/json", "X-Webhook-Secret": "s3cret"}
     assert webhook_headers(None) == {"Content-Type": "application/json"}
+
+
+def test_mask_secret_joins_a_repeated_header_in_order_and_masks_every_secret() -> None:
+    headers = MultiDict([("X-Trace", "a"), ("X-Webhook-Secret", "s1"), ("x-trace", "b"), ("x-webhook-secret", "s2")])
+    assert mask_secret(headers) == {"X-Trace": "a, b", "X-Webhook-Secret": f"{MASK}, {MASK}"}
 
 
 def test_mask_secret_masks_any_casing_and_keeps_empty() -> None:
