@@ -14,14 +14,16 @@ forwards it anyway, flagged. Every other header line is forwarded as it came, re
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 
 from aiohttp import web
 from multidict import MultiDict
 
-from harness.delivery import Deliverer, Delivery, DeliverySettings, Source
+from harness.delivery import Attempt, Deliverer, Delivery, DeliverySettings, Source
 from harness.models import WEBHOOK_SECRET_HEADER
 from harness.receiver import verify_secret
 from harness.reference_receiver import DEFAULT_MAX_BODY_BYTES
@@ -32,6 +34,8 @@ from harness.serving import AppServer
 from harness.store import DeliveryLog
 
 __all__ = ["Captured", "Listener"]
+
+logger = logging.getLogger("harness.listen")
 
 # Set per connection by the HTTP client; forwarding Cartesia's values would describe the wrong connection.
 _HOP_BY_HOP = frozenset(
@@ -93,7 +97,8 @@ class Listener:
         self.log = log
         self.on_captured = on_captured
         masked = [secret] if secret else []
-        self._deliverer = Deliverer(forward_to, None, settings=settings, recorder=log, masked=masked)
+        recorder = _Recorder(log)
+        self._deliverer = Deliverer(forward_to, None, settings=settings, recorder=recorder, masked=masked)
         # What the captured calls look like, as the Calls API would show them: the console lists them from
         # the log, as it lists played calls (state changes only, as the server records them).
         self._calls = CallsState(max_calls=1000)
@@ -155,10 +160,14 @@ class Listener:
                 call_id=call_id,
             )
             response = web.json_response({"error": "unauthorized"}, status=401)
+        # The answer is settled: nothing below may turn it into a 500 (a malformed event the state tracking
+        # cannot follow, a printer whose reader went away).
         if call_id is not None and verified is not False:
-            self._follow(call_id, event)
+            with _unless_failing("following its call", delivery.id):
+                self._follow(call_id, event)
         if self.on_captured is not None:
-            self.on_captured(Captured(delivery, verified, forwarded, response.status, refused=refused))
+            with _unless_failing("reporting it", delivery.id):
+                self.on_captured(Captured(delivery, verified, forwarded, response.status, refused=refused))
         return response
 
     def _verify(self, offered: list[str]) -> tuple[bool | None, str | None]:
@@ -182,6 +191,39 @@ class Listener:
     def _record_state(self, record: CallRecord, before: str | None) -> None:
         if record.status != before:
             self.log.record_call_state(state_of(record))
+
+
+class _Recorder:
+    """The delivery log, as the deliverer records into it: a write that fails is logged, never raised.
+
+    Raised, it would lose the receiver's answer (the deliverer records it before returning it), and the
+    platform would get a 500 for a request the receiver took.
+    """
+
+    def __init__(self, log: DeliveryLog) -> None:
+        self.log = log
+
+    def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
+        with _unless_failing("recording it", delivery.id):
+            self.log.record_attempt(delivery, attempt)
+
+    async def record_intent(self, delivery: Delivery, attempt: Attempt) -> None:
+        with _unless_failing("recording it before forwarding", delivery.id):
+            await self.log.record_intent(delivery, attempt)
+
+
+@contextmanager
+def _unless_failing(what: str, delivery_id: str) -> Iterator[None]:
+    """Log an exception of the bookkeeping in one line, and let the request's answer go out all the same.
+
+    Only the exception's type is named: its message could quote the request (headers, the secret).
+    """
+    try:
+        yield
+    except Exception as exc:
+        logger.warning(
+            "harness listen: %s: %s failed (%s); answered all the same", delivery_id, what, type(exc).__name__
+        )
 
 
 def _json_object(body: bytes) -> dict[str, object]:

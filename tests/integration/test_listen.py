@@ -380,3 +380,73 @@ async def test_a_repeated_secret_header_does_not_pass_verification(tmp_path: Pat
         assert all("X-Webhook-Secret repeated" in (d.attempts[0].error or "") for d in kept)
     assert SECRET not in json.dumps([d.to_dict() for d in kept])
     assert "whsec_other" not in json.dumps([d.to_dict() for d in kept])
+
+
+async def test_an_event_the_state_tracking_cannot_follow_still_gets_the_receivers_answer(tmp_path: Path) -> None:
+    receiver = Receiver(status=202)
+    body = b'{"type":"call_turn","call_id":"ac_f1","turn":{"log_metric":5}}'
+    with DeliveryLog(tmp_path / "log.db") as log:
+        async with listening(await receiver.start(), log, secret=SECRET) as listener:
+            status, answer = await platform_post(listener.url, body)
+        [kept] = log.list_deliveries(source=Source.CAPTURED)
+    await receiver.stop()
+    assert (status, json.loads(answer)) == (202, {"seen": 1})
+    assert (kept.body, kept.call_id, kept.attempts[-1].status) == (body, "ac_f1", 202)
+
+
+async def test_bookkeeping_that_fails_is_logged_in_one_line_and_the_answer_relayed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver = Receiver(status=201)
+    [call] = calls(14)
+
+    def broken_printer(captured: Captured) -> None:
+        raise RuntimeError(f"printing failed for {SECRET}")
+
+    def broken_tracking(*args: object) -> None:
+        raise KeyError(SECRET)
+
+    with DeliveryLog(tmp_path / "log.db") as log:
+        async with listening(await receiver.start(), log, secret=SECRET, on_captured=broken_printer) as listener:
+            monkeypatch.setattr(log, "record_call", broken_tracking)
+            forwarded = await platform_post(listener.url, call[0])
+            refused = await platform_post(listener.url, call[1], secret="whsec_wrong_0123456789")
+        kept = log.list_deliveries()
+    await receiver.stop()
+    assert (forwarded[0], json.loads(forwarded[1])) == (201, {"seen": 1})
+    assert refused[0] == 401
+    assert len(kept) == 2
+    messages = [record.getMessage() for record in caplog.records if record.name == "harness.listen"]
+    assert len(messages) == 3  # tracking and printing the forwarded one, printing the refused one
+    assert all("\n" not in message and SECRET not in message for message in messages)
+    assert all(record.exc_info is None for record in caplog.records if record.name == "harness.listen")
+    assert [kept_one.id in message for kept_one in reversed(kept) for message in messages].count(True) == 3
+
+
+async def test_a_delivery_log_that_cannot_write_loses_no_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver = Receiver(status=202)
+    [call] = calls(15)
+
+    def cannot_write(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    async def cannot_write_ahead(*args: object) -> None:
+        cannot_write()
+
+    with DeliveryLog(tmp_path / "log.db") as log:
+        monkeypatch.setattr(log, "record_attempt", cannot_write)
+        monkeypatch.setattr(log, "record_intent", cannot_write_ahead)
+        async with listening(await receiver.start(), log, secret=SECRET) as listener:
+            forwarded = await platform_post(listener.url, call[0])
+            refused = await platform_post(listener.url, call[1], secret="whsec_wrong_0123456789")
+    await receiver.stop()
+    assert (forwarded[0], json.loads(forwarded[1])) == (202, {"seen": 1})
+    assert refused[0] == 401
+    messages = [record.getMessage() for record in caplog.records if record.name == "harness.listen"]
+    assert [message.split(": ", 2)[2] for message in messages] == [
+        "recording it before forwarding failed (OSError); answered all the same",
+        "recording it failed (OSError); answered all the same",
+        "recording it failed (OSError); answered all the same",
+    ]
