@@ -54,7 +54,15 @@ class Captured:
     verified: bool | None  # None when no secret was given to check it with
     forwarded: bool
     answered: int  # the status the platform got back
-    refused: str | None = None  # why the secret did not pass, when it did not
+    # Why it was not forwarded (401: the secret did not pass; 413: too large), or, forwarded anyway with
+    # forward_unverified, why its secret did not pass.
+    refused: str | None = None
+
+    @property
+    def response_truncated(self) -> bool:
+        """True when the receiver's answer was longer than the cap, and what was relayed is its beginning."""
+        last = self.delivery.attempts[-1] if self.delivery.attempts else None
+        return self.forwarded and last is not None and last.response_truncated
 
     def to_dict(self) -> dict[str, object]:
         """The NDJSON line of ``harness listen --json``."""
@@ -69,6 +77,7 @@ class Captured:
             "receiver_status": last.status if last is not None and self.forwarded else None,
             "failure": None if last is None or not self.forwarded else last.failure,
             "answered": self.answered,
+            "response_truncated": self.response_truncated,
             "latency_ms": None if last is None else round(last.latency * 1000, 1),
         }
 
@@ -97,8 +106,8 @@ class Listener:
         self.log = log
         self.on_captured = on_captured
         masked = [secret] if secret else []
-        recorder = _Recorder(log)
-        self._deliverer = Deliverer(forward_to, None, settings=settings, recorder=recorder, masked=masked)
+        self._recorder = _Recorder(log)
+        self._deliverer = Deliverer(forward_to, None, settings=settings, recorder=self._recorder, masked=masked)
         # What the captured calls look like, as the Calls API would show them: the console lists them from
         # the log, as it lists played calls (state changes only, as the server records them).
         self._calls = CallsState(max_calls=1000)
@@ -119,6 +128,11 @@ class Listener:
         """Where the platform (through the tunnel) should POST."""
         return self._server.url
 
+    @property
+    def recorded(self) -> int:
+        """How many requests were recorded in the log: forwarded, refused, or cut short by stopping."""
+        return self._recorder.deliveries
+
     async def start(self) -> Listener:
         """Start listening; does nothing when already started."""
         await self._server.start()
@@ -138,14 +152,23 @@ class Listener:
         await self.close()
 
     async def _receive(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
         # Every header line as it came, repeated ones too, in order (a dict would keep only the last of them).
         headers = MultiDict((name, value) for name, value in request.headers.items() if name.lower() not in _HOP_BY_HOP)
         verified, refused = self._verify(request.headers.getall(WEBHOOK_SECRET_HEADER, []))
+        source = Source.CAPTURED if verified is not False else Source.CAPTURED_UNVERIFIED
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge as too_large:
+            # Refused unread past the cap, so there are no bytes to keep; the record says that it came, and why.
+            reason = f"body over {DEFAULT_MAX_BODY_BYTES} bytes"
+            delivery = self._deliverer.record_not_forwarded(
+                b"", headers=headers, reason=f"{reason}: answered 413, not forwarded", source=source
+            )
+            self._report(Captured(delivery, verified, False, too_large.status, refused=reason))
+            raise
         event = _json_object(body)
         event_type, call_id = _text(event.get("type")), _text(event.get("call_id") or event.get("request_id"))
         forwarded = verified is not False or self.forward_unverified
-        source = Source.CAPTURED if verified is not False else Source.CAPTURED_UNVERIFIED
         if forwarded:
             delivery = await self._deliverer.deliver(
                 body, headers=headers, event_type=event_type, call_id=call_id, source=source
@@ -165,10 +188,13 @@ class Listener:
         if call_id is not None and verified is not False:
             with _unless_failing("following its call", delivery.id):
                 self._follow(call_id, event)
-        if self.on_captured is not None:
-            with _unless_failing("reporting it", delivery.id):
-                self.on_captured(Captured(delivery, verified, forwarded, response.status, refused=refused))
+        self._report(Captured(delivery, verified, forwarded, response.status, refused=refused))
         return response
+
+    def _report(self, captured: Captured) -> None:
+        if self.on_captured is not None:
+            with _unless_failing("reporting it", captured.delivery.id):
+                self.on_captured(captured)
 
     def _verify(self, offered: list[str]) -> tuple[bool | None, str | None]:
         """Whether the secret headers offered pass ``--secret`` (None: no secret to check), and why not."""
@@ -202,10 +228,13 @@ class _Recorder:
 
     def __init__(self, log: DeliveryLog) -> None:
         self.log = log
+        self.deliveries = 0  # recorded (each delivery's first attempt once, whether answered, refused or cancelled)
 
     def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         with _unless_failing("recording it", delivery.id):
             self.log.record_attempt(delivery, attempt)
+            if attempt.number == 1:
+                self.deliveries += 1
 
     async def record_intent(self, delivery: Delivery, attempt: Attempt) -> None:
         with _unless_failing("recording it before forwarding", delivery.id):

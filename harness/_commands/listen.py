@@ -7,6 +7,7 @@ import asyncio
 import json
 import signal
 import sys
+import unicodedata
 from typing import TextIO
 
 from harness._bounds import require_seconds
@@ -19,10 +20,27 @@ from harness._redact import mask_url
 from harness.delivery import MAX_TIMEOUT, DeliverySettings
 from harness.errors import ConfigError
 from harness.listen import Captured, Listener
+from harness.models import WEBHOOK_SECRET_HEADER
 from harness.server.config import is_loopback
 from harness.store import DeliveryLog
 
 HELP = "forward real Cartesia deliveries to a local receiver, recording each in the delivery log"
+
+
+# As for the mock server's control token off loopback: long enough not to be guessed by whoever reaches the port.
+MIN_SECRET_OFF_LOOPBACK = 16
+
+
+def _require_sendable(secret: str, given_as: str) -> None:
+    """Refuse a secret no request can carry: a header value cannot hold CR, LF or other control characters."""
+    control = next((char for char in secret if unicodedata.category(char) == "Cc"), None)
+    if control is not None:
+        # The code point, never the secret: a stray newline from a file or a paste is the usual cause.
+        raise ConfigError(
+            f"{given_as}: the secret holds a control character (U+{ord(control):04X}), which no request's"
+            f" {WEBHOOK_SECRET_HEADER} header can carry, so every request would be refused; pass the secret"
+            " without it (a trailing newline from a file or a paste is the usual cause)"
+        )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,10 +64,18 @@ def run(args: argparse.Namespace) -> int:
     require_http_url(args.forward_to, "--forward-to")
     require_seconds("--timeout", args.timeout, high=MAX_TIMEOUT)
     secret = webhook_secret(args.secret)
+    if secret is not None:
+        _require_sendable(secret, "--secret" if args.secret else f"${SECRET_ENV}")
     if not is_loopback(args.host) and secret is None:
         raise ConfigError(
             f"--host {args.host}: listening beyond loopback forwards whatever anyone sends to your receiver; pass"
             f" --secret S (or set ${SECRET_ENV}) so only requests with the webhook's secret are forwarded"
+        )
+    if not is_loopback(args.host) and secret is not None and len(secret) < MIN_SECRET_OFF_LOOPBACK:
+        raise ConfigError(
+            f"--host {args.host}: listening beyond loopback needs a secret of at least {MIN_SECRET_OFF_LOOPBACK}"
+            f" characters (the one given has {len(secret)}; a short one can be guessed by anyone who can reach"
+            " the port); use the webhook's full secret, or bind 127.0.0.1"
         )
     settings = DeliverySettings(timeout=args.timeout, **tls_options(args))
     return asyncio.run(_listen(args, secret, settings))
@@ -60,7 +86,7 @@ async def _listen(args: argparse.Namespace, secret: str | None, settings: Delive
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    printer = _Printer(sys.stdout, as_json=args.json)
+    printer = _Printer(sys.stdout, as_json=args.json, cap=settings.max_response_bytes)
     with DeliveryLog(args.db) as log:
         listener = Listener(
             args.forward_to,
@@ -80,19 +106,20 @@ async def _listen(args: argparse.Namespace, secret: str | None, settings: Delive
                 flush=True,
             )
             await stop.wait()
-    print(f"stopped; {printer.count} requests recorded in {args.db}", file=sys.stderr, flush=True)
+    # The listener's count, not the printer's: a forward cut short by stopping is recorded, never printed.
+    count = listener.recorded
+    print(f"stopped; {count} request{'' if count == 1 else 's'} recorded in {args.db}", file=sys.stderr, flush=True)
     return 0
 
 
 class _Printer:
-    def __init__(self, stream: TextIO, *, as_json: bool) -> None:
+    def __init__(self, stream: TextIO, *, as_json: bool, cap: int) -> None:
         self.stream = stream
         self.as_json = as_json
+        self.cap = cap  # the most of a receiver's answer that is kept and relayed
         self.color = color_enabled(stream)
-        self.count = 0
 
     def line(self, captured: Captured) -> None:
-        self.count += 1
         if self.as_json:
             self.stream.write(json.dumps(captured.to_dict()) + "\n")
         else:
@@ -110,5 +137,9 @@ class _Printer:
         else:
             answered = f"{attempt.status} in {attempt.latency * 1000:.1f} ms"
             outcome = paint(answered, "green" if attempt.ok else "red", enabled=self.color)
-        flag = f"  [unverified: {captured.refused}]" if captured.verified is False else ""
+            if captured.response_truncated:
+                outcome += paint(f" (answer over {self.cap} bytes: relayed cut short)", "red", enabled=self.color)
+        flag = ""
+        if captured.verified is False:  # a refusal's reason is in the outcome already
+            flag = f"  [unverified: {captured.refused}]" if captured.forwarded else "  [unverified]"
         return f"{delivery.id}  {delivery.event_type or '-':<20} {delivery.call_id or '-'}  {outcome}{flag}"

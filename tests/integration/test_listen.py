@@ -7,6 +7,7 @@ import asyncio
 import gzip
 import io
 import json
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from aiohttp import web
 from markupsafe import escape
 from multidict import CIMultiDict
 
+from harness._environment import SECRET_ENV
 from harness.delivery import FailureKind, Source
 from harness.generate import simulate_call
 from harness.listen import Captured, Listener
@@ -67,7 +69,7 @@ async def listening(forward_to: str, log: DeliveryLog, **options: Any) -> AsyncI
         yield listener
 
 
-async def platform_post(url: str, body: bytes, *, secret: str = SECRET) -> tuple[int, bytes]:
+async def platform_post(url: str, body: bytes | io.BytesIO, *, secret: str = SECRET) -> tuple[int, bytes]:
     """What Cartesia would send: the exact bytes, its headers, the secret."""
     headers = {"Content-Type": "application/json", "X-Webhook-Secret": secret, **PLATFORM_HEADERS}
     async with (
@@ -164,11 +166,16 @@ async def capture(tmp_path: Path, bodies: list[list[bytes]]) -> Path:
     return db
 
 
-async def harness(*args: str) -> tuple[int, str, str]:
+async def harness(*args: str, env: dict[str, str] | None = None, within: float = 120) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "harness", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        sys.executable, "-m", "harness", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=within)
+    except TimeoutError:  # `harness listen` that accepted its input listens until stopped
+        process.kill()
+        await process.wait()
+        pytest.fail(f"harness {args[0]} still running after {within} s")
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
@@ -318,8 +325,11 @@ async def test_the_size_cap_counts_the_bytes_received_not_the_decompressed_ones(
         forwarded = log.list_deliveries(source=Source.CAPTURED)
     await receiver.stop()
     # The compressed body (over the cap once decompressed) went through; the receiver (aiohttp, capped at 1 MiB
-    # decompressed) refused it.
-    assert [(d.body, d.attempts[-1].status) for d in forwarded] == [(bomb, 413)]
+    # decompressed) refused it. The one over the cap as received was not forwarded.
+    assert [(d.body, d.attempts[-1].status, d.attempts[-1].failure) for d in reversed(forwarded)] == [
+        (bomb, 413, FailureKind.STATUS),
+        (b"", None, FailureKind.NOT_FORWARDED),
+    ]
     assert small == 413
     assert large == 413
 
@@ -450,3 +460,106 @@ async def test_a_delivery_log_that_cannot_write_loses_no_answer(
         "recording it failed (OSError); answered all the same",
         "recording it failed (OSError); answered all the same",
     ]
+
+
+@dataclass
+class SlowOrLongReceiver:
+    """Answers ``b"long"`` with 100 KiB, never answers ``b"hang"`` (until stopped), and 200 otherwise."""
+
+    hanging: asyncio.Event = field(default_factory=asyncio.Event)
+    server: AppServer | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if body == b"hang":
+            self.hanging.set()
+            await asyncio.Event().wait()
+        return web.Response(body=b"x" * (100 * 1024) if body == b"long" else b"ok")
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/webhooks", self.handle)
+        self.server = await AppServer(app, shutdown_timeout=0.1).start()
+        return self.server.url + "/webhooks"
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        await self.server.close()
+
+
+async def test_a_request_too_large_is_recorded_and_reported_and_a_cut_answer_said(tmp_path: Path) -> None:
+    receiver = SlowOrLongReceiver()
+    seen: list[Captured] = []
+    with DeliveryLog(tmp_path / "log.db") as log:
+        async with listening(await receiver.start(), log, secret=SECRET, on_captured=seen.append) as listener:
+            too_large, _ = await platform_post(listener.url, io.BytesIO(b"x" * (DEFAULT_MAX_BODY_BYTES + 1)))
+            long_answer, relayed = await platform_post(listener.url, b"long")
+            recorded = listener.recorded
+        refused, answered = reversed(log.list_deliveries(source=Source.CAPTURED))
+    await receiver.stop()
+    assert (too_large, long_answer, len(relayed)) == (413, 200, 64 * 1024)
+    assert recorded == 2
+    assert refused.attempts[0].failure == FailureKind.NOT_FORWARDED
+    assert refused.attempts[0].error == f"body over {DEFAULT_MAX_BODY_BYTES} bytes: answered 413, not forwarded"
+    assert [(line["answered"], line["forwarded"], line["refused"], line["response_truncated"]) for line in (
+        captured.to_dict() for captured in seen
+    )] == [(413, False, f"body over {DEFAULT_MAX_BODY_BYTES} bytes", False), (200, True, None, True)]  # fmt: skip
+    assert answered.attempts[0].response_truncated
+
+
+async def test_the_command_counts_what_it_recorded_and_prints_refusals_and_cut_answers(tmp_path: Path) -> None:
+    receiver = SlowOrLongReceiver()
+    url = await receiver.start()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "harness", "listen", "--port", "0", "--forward-to", url, "--secret", SECRET,
+        "--db", str(tmp_path / "log.db"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    banner = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
+    listen_url = banner.split()[2].rstrip(",")
+    await platform_post(listen_url, io.BytesIO(b"x" * (DEFAULT_MAX_BODY_BYTES + 1)))
+    await platform_post(listen_url, b"long")
+    in_flight = asyncio.create_task(platform_post(listen_url, b"hang"))
+    await asyncio.wait_for(receiver.hanging.wait(), timeout=10)
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=10)
+    with pytest.raises(aiohttp.ClientError):  # the listener stopped before the receiver answered
+        await asyncio.wait_for(in_flight, timeout=10)
+    await receiver.stop()
+    assert process.returncode == 0, err.decode()
+    lines = out.decode().splitlines()[-2:]
+    assert lines[0].endswith(f"413 not forwarded: body over {DEFAULT_MAX_BODY_BYTES} bytes")
+    assert lines[1].endswith(f"(answer over {64 * 1024} bytes: relayed cut short)")
+    assert f"stopped; 3 requests recorded in {tmp_path / 'log.db'}" in err.decode()
+    with DeliveryLog(tmp_path / "log.db") as log:
+        assert log.list_deliveries()[0].attempts[-1].failure == FailureKind.CANCELLED
+
+
+@pytest.mark.parametrize("short", ["short-secret", "whsec_012345678"])  # 12 and 15 characters
+async def test_listening_beyond_loopback_needs_a_secret_of_16_characters(short: str) -> None:
+    code, _, stderr = await harness(
+        "listen", "--host", "192.0.2.1", "--forward-to", "http://127.0.0.1:9/x", "--secret", short, within=30
+    )
+    assert code == 2
+    assert f"needs a secret of at least 16 characters (the one given has {len(short)};" in stderr
+    assert short not in stderr
+
+
+@pytest.mark.parametrize(
+    ("bad", "from_env"),
+    [("\r", False), ("\n", False), ("\t", False), ("\x7f", False), ("\x85", False), ("\n", True)],
+)  # (NUL cannot come from a command line or the environment)
+async def test_a_secret_no_header_can_carry_is_refused(bad: str, from_env: bool) -> None:
+    secret = SECRET + bad
+    env = {key: value for key, value in os.environ.items() if key != SECRET_ENV}
+    if from_env:
+        env[SECRET_ENV] = secret
+    given = [] if from_env else ["--secret", secret]
+    code, _, stderr = await harness(
+        "listen", "--port", "0", "--forward-to", "http://127.0.0.1:9/x", "--db", ":memory:", *given, env=env, within=30
+    )
+    assert code == 2
+    named = f"${SECRET_ENV}" if from_env else "--secret"
+    assert f"{named}: the secret holds a control character (U+{ord(bad):04X})" in stderr
+    assert SECRET not in stderr
