@@ -21,6 +21,9 @@ import string
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from harness.errors import PayloadError
+from harness.models import check_nesting
+
 if TYPE_CHECKING:
     from faker import Faker
 
@@ -61,10 +64,15 @@ class Scrubber:
         return Faker("en_US")  # English words and names, reseeded per value replaced
 
     def event(self, data: dict[str, Any]) -> dict[str, Any]:
-        """A scrubbed copy of one event (a parsed JSON object)."""
+        """A scrubbed copy of one event (a parsed JSON object); PayloadError if it nests deeper than any payload."""
+        check_nesting(data)  # the walk recurses: refuse what parse_event refuses, before it runs out of stack
         scrubbed = self._walk(data, None, free=False)
         assert isinstance(scrubbed, dict)
         return scrubbed
+
+    def identifier(self, value: str) -> str:
+        """The fake id ``value`` (a call id, say) becomes wherever it appears in the events scrubbed."""
+        return self._identifier(value)
 
     # -- the walk ----------------------------------------------------------------------------------
 
@@ -93,7 +101,8 @@ class Scrubber:
     def _json_or_text(self, value: str) -> str:
         try:
             parsed = json.loads(value)
-        except ValueError:
+            check_nesting(parsed)  # JSON in a string nests on top of the event's own levels
+        except (ValueError, RecursionError, PayloadError):
             return self._text(value)
         if isinstance(parsed, dict | list):
             return json.dumps(self._walk(parsed, None, free=True), ensure_ascii=False)
