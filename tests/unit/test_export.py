@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from harness._fixture_files import MAX_ID_CHARS, fixture_name, safe_id
 from harness._scenario_settings import MAX_CONCURRENCY
+from harness.cli import main
 from harness.delivery import Attempt, Delivery, Source
 from harness.errors import ConfigError
 from harness.export import ECHO_CHARS, _scenario, export_captured, scenario_concurrency
@@ -214,3 +216,21 @@ def test_the_scenario_export_writes_loads_whatever_the_number_of_calls(tmp_path:
     (tmp_path / "captured.toml").write_text(_scenario(calls, scrubbed=False))
     scenario = load_scenario(tmp_path / "captured.toml")
     assert scenario.concurrency == scenario_concurrency(calls) == min(calls, MAX_CONCURRENCY)
+
+
+@pytest.mark.parametrize("command", ["export", "deliveries"])
+def test_read_only_commands_refuse_another_programs_database_with_exit_2(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "other.db"
+    connection = sqlite3.connect(path)
+    connection.executescript("CREATE TABLE notes (text TEXT);")
+    connection.close()
+    before = path.read_bytes()
+    extra = ["--out", str(tmp_path / "out")] if command == "export" else []
+
+    assert main([command, "--db", str(path), *extra]) == 2
+
+    assert f"delivery log {path}: a SQLite database without a deliveries table" in capsys.readouterr().err
+    assert path.read_bytes() == before
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["other.db"]

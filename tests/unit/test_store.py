@@ -309,3 +309,45 @@ def test_records_are_committed_without_flush(tmp_path: Path) -> None:
 def test_open_existing_refuses_a_directory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         DeliveryLog.open_existing(tmp_path)
+
+
+def another_programs_database(path: Path) -> bytes:
+    connection = sqlite3.connect(path)
+    connection.executescript(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes VALUES (1, 'x');"
+    )
+    connection.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["another program's database", "an empty file", "an empty database"])
+def test_open_existing_refuses_what_is_not_a_delivery_log_and_changes_nothing(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "other.db"
+    if kind == "another program's database":
+        before = another_programs_database(path)
+    elif kind == "an empty file":
+        path.write_bytes(b"")
+        before = b""
+    else:
+        sqlite3.connect(path).execute("VACUUM").connection.close()
+        before = path.read_bytes()
+
+    with pytest.raises(ConfigError, match="not a delivery log") as caught:
+        DeliveryLog.open_existing(path)
+
+    assert str(path) in str(caught.value)
+    assert "pass the --db PATH" in str(caught.value)
+    assert path.read_bytes() == before
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["other.db"]  # no -wal or -shm either
+
+
+def test_open_existing_still_migrates_a_log_of_the_first_schema(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(SCHEMA_1_TABLES + "PRAGMA user_version = 1;")
+    connection.close()
+
+    with DeliveryLog.open_existing(path) as log:
+        record(log, make_delivery("dlv_a"))
+        log.flush()
+        assert [delivery.id for delivery in log.list_deliveries()] == ["dlv_a"]
