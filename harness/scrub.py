@@ -13,11 +13,13 @@ in all its events, and ``call.id`` still equals ``call_id``), and the same input
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
 import re
 import string
+import unicodedata
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -159,7 +161,8 @@ class Scrubber:
         return head + self._shape(value[len(head) :], kind="id")
 
     def _shape(self, value: str, *, kind: str = "shape") -> str:
-        """Each digit a digit, each letter a letter of the same case; punctuation kept."""
+        """Each digit a digit, each letter a letter of the same case (or, in a script without case such as
+        Japanese, another letter of that script); punctuation kept."""
         rng = self._rng(kind, value)
         out = []
         for char in value:
@@ -169,9 +172,20 @@ class Scrubber:
                 out.append(rng.choice(string.ascii_lowercase))
             elif char.isupper():
                 out.append(rng.choice(string.ascii_uppercase))
+            elif char.isalpha():  # letters without case (kanji, kana, hangul, Arabic...): another of its script
+                out.append(rng.choice(_same_script(char)))
             else:
                 out.append(char)
         return "".join(out)
+
+
+@functools.cache
+def _same_script(char: str) -> str:
+    """Letters of ``char``'s own 128-code-point block and Unicode category: stand-ins of the same script."""
+    category = unicodedata.category(char)
+    base = ord(char) & ~0x7F
+    found = "".join(chr(code) for code in range(base, base + 128) if unicodedata.category(chr(code)) == category)
+    return found.replace(char, "") or found
 
 
 def _rechunk(chunks: list[Any], text: str) -> list[Any]:

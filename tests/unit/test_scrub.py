@@ -111,3 +111,18 @@ def test_json_nested_deeply_in_a_tool_result_is_scrubbed_as_text() -> None:
     scrubbed = Scrubber().event(event)
 
     assert scrubbed["turn"]["tool_calls"][0]["result"] != result
+
+
+def test_names_in_scripts_without_letter_case_are_replaced_by_the_same_script_and_length() -> None:
+    names = {"ja": "山田太郎", "kana": "やまだ", "ko": "김민준", "ar": "محمد"}
+    event = {"type": "call_started", "call_id": "ac_1", "metadata": {"customer": names}}
+
+    scrubbed = Scrubber().event(event)["metadata"]["customer"]
+
+    for key, name in names.items():
+        fake = scrubbed[key]
+        assert fake != name
+        assert len(fake) == len(name)
+        assert all(new != old for new, old in zip(fake, name, strict=True)), (name, fake)
+        assert all(char.isalpha() and not char.isascii() for char in fake), fake
+    assert Scrubber().event(event)["metadata"]["customer"] == scrubbed  # the same name, the same stand-in
