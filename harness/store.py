@@ -585,7 +585,8 @@ class DeliveryLog:
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
             ).fetchone()
             if row is None:
-                message = f"delivery {delivery_id!r} is not in the delivery log {self._description}"
+                shown = delivery_id if len(delivery_id) <= 80 else delivery_id[:80] + "..."  # any input, any length
+                message = f"delivery {shown!r} is not in the delivery log {self._description}"
                 raise DeliveryError(message + "; list deliveries with `harness deliveries`, or pass --db PATH")
             return self._with_attempts(connection, [row])[0]
 

@@ -165,6 +165,14 @@ def test_clear_empties_the_log(log: DeliveryLog) -> None:
         log.get_delivery("dlv_a")
 
 
+def test_an_unknown_delivery_id_of_any_length_is_named_in_a_short_message(log: DeliveryLog) -> None:
+    with pytest.raises(DeliveryError) as info:
+        log.get_delivery("dlv_" + "x" * 100_000)
+    message = str(info.value)
+    assert message.startswith(f"delivery 'dlv_{'x' * 76}...' is not in the delivery log")
+    assert len(message) < 300
+
+
 def test_record_call_is_listed(log: DeliveryLog) -> None:
     log.record_call("ac_1", agent_id="agent_x", scenario="burst", events=12)
 
