@@ -587,7 +587,8 @@ class DeliveryLog:
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
             ).fetchone()
             if row is None:
-                message = f"delivery {delivery_id!r} is not in the delivery log {self._description}"
+                shown = delivery_id if len(delivery_id) <= 80 else delivery_id[:80] + "..."  # any input, any length
+                message = f"delivery {shown!r} is not in the delivery log {self._description}"
                 raise DeliveryError(message + "; list deliveries with `harness deliveries`, or pass --db PATH")
             return self._with_attempts(connection, [row])[0]
 
@@ -717,10 +718,13 @@ def _source(value: str | None) -> Source:
         return Source.PLAYED
 
 
+_SQLITE_INT_MAX = 2**63 - 1
+
+
 def _check_page(limit: int, offset: int) -> None:
-    # SQLite reads a negative LIMIT as "no limit" and would return everything.
-    if limit < 0 or offset < 0:
-        raise ConfigError(f"limit {limit}, offset {offset}: expected numbers >= 0")
+    # SQLite reads a negative LIMIT as "no limit" and would return everything, and takes 64-bit integers only.
+    if not (0 <= limit <= _SQLITE_INT_MAX and 0 <= offset <= _SQLITE_INT_MAX):
+        raise ConfigError(f"limit {limit}, offset {offset}: expected numbers from 0 to {_SQLITE_INT_MAX}")
 
 
 def _attempt_from_row(row: Sequence[Any]) -> Attempt:

@@ -165,6 +165,14 @@ def test_clear_empties_the_log(log: DeliveryLog) -> None:
         log.get_delivery("dlv_a")
 
 
+def test_an_unknown_delivery_id_of_any_length_is_named_in_a_short_message(log: DeliveryLog) -> None:
+    with pytest.raises(DeliveryError) as info:
+        log.get_delivery("dlv_" + "x" * 100_000)
+    message = str(info.value)
+    assert message.startswith(f"delivery 'dlv_{'x' * 76}...' is not in the delivery log")
+    assert len(message) < 300
+
+
 def test_record_call_is_listed(log: DeliveryLog) -> None:
     log.record_call("ac_1", agent_id="agent_x", scenario="burst", events=12)
 
@@ -173,11 +181,12 @@ def test_record_call_is_listed(log: DeliveryLog) -> None:
     assert (call.id, call.agent_id, call.scenario, call.events) == ("ac_1", "agent_x", "burst", 12)
 
 
-@pytest.mark.parametrize(("limit", "offset"), [(-1, 0), (10, -1)])
-def test_a_negative_page_is_refused_for_calls_as_for_deliveries(log: DeliveryLog, limit: int, offset: int) -> None:
+@pytest.mark.parametrize(("limit", "offset"), [(-1, 0), (10, -1), (2**63, 0), (10, 2**64)])
+def test_a_page_out_of_range_is_refused_for_calls_as_for_deliveries(log: DeliveryLog, limit: int, offset: int) -> None:
     log.record_call("ac_1", agent_id=None, scenario=None, events=1)
     for listing in (log.list_calls, log.list_deliveries):
-        with pytest.raises(ConfigError, match=f"limit {limit}, offset {offset}: expected numbers >= 0"):
+        expected = f"limit {limit}, offset {offset}: expected numbers from 0 to {2**63 - 1}"
+        with pytest.raises(ConfigError, match=expected):
             listing(limit=limit, offset=offset)
 
 
