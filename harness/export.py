@@ -20,7 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from harness._fixture_files import fixture_name, prepare_folder
+from harness._fixture_files import fixture_name, staged_folder
+from harness._scenario_settings import MAX_CALLS, MAX_CONCURRENCY
 from harness.delivery import Source
 from harness.errors import ConfigError, PayloadError
 from harness.models import (
@@ -36,15 +37,26 @@ from harness.models import (
     BaseEvent,
     parse_event,
 )
-from harness.recording import RecordedCall, write_recording
+from harness.recording import MAX_RECORDING_BYTES, RecordedCall, write_recording
 from harness.scrub import Scrubber
 from harness.store import DeliveryLog, StoredDelivery
 
-__all__ = ["RECORDING_NAME", "SCENARIO_NAME", "Export", "export_captured", "unknown_to_the_harness"]
+__all__ = [
+    "RECORDING_NAME",
+    "SCENARIO_NAME",
+    "Export",
+    "export_captured",
+    "scenario_concurrency",
+    "unknown_to_the_harness",
+]
 
 RECORDING_NAME = "calls.jsonl"
 SCENARIO_NAME = "captured.toml"
 _PAGE = 1000
+# Input echoed in a message (a delivery or call id, a list of --call values) is cut to this many characters,
+# and a list to this many items.
+ECHO_CHARS = 200
+ECHO_ITEMS = 10
 # Open vocabularies of the platform, by the field that holds them: a value outside is worth reporting.
 _VOCABULARIES: dict[str, Sequence[str]] = {
     "type": EVENT_TYPES,
@@ -64,52 +76,88 @@ class Export:
 
     calls: int = 0
     events: int = 0
+    # Calls in the recording (those with at least one event that parses).
+    recorded: int = 0
     unknown: set[str] = field(default_factory=set)
     unparsable: list[str] = field(default_factory=list)
+    # Captured deliveries left out because they name no call (neither call_id nor request_id).
+    without_call: int = 0
 
 
 def export_captured(
     log: DeliveryLog, out: Path, *, call_ids: Sequence[str] = (), scrub: bool = False, force: bool = False
 ) -> Export:
-    """Write the captured calls in ``log`` (all, or ``call_ids``) to ``out``; ConfigError for bad input."""
-    calls = _captured_calls(log)
+    """Write the captured calls in ``log`` (all, or ``call_ids``) to ``out``; ConfigError for bad input.
+
+    Everything is written to a directory beside ``out`` first and moved in at the end, so a failure never
+    leaves ``out`` with fewer files than before (see :func:`harness._fixture_files.staged_folder`).
+    """
+    calls, without_call = _captured_calls(log)
     if call_ids:
-        missing = [call_id for call_id in call_ids if call_id not in calls]
+        missing = [call_id for call_id in dict.fromkeys(call_ids) if call_id not in calls]
         if missing:
-            known = ", ".join(list(calls)[:5]) or "none"
-            raise ConfigError(f"--call {', '.join(missing)}: not captured in {log.path} (captured calls: {known})")
+            known = _listed(list(calls)[:5]) or "none"
+            raise ConfigError(f"--call {_listed(missing)}: not captured in {log.path} (captured calls: {known})")
         calls = {call_id: calls[call_id] for call_id in call_ids}
     if not calls:
         raise ConfigError(f"{log.path}: no captured calls; run `harness listen` and place a call first")
-    prepare_folder(out, [RECORDING_NAME, SCENARIO_NAME], force=force)
+    if len(calls) > MAX_CALLS:
+        raise ConfigError(
+            f"{log.path}: {len(calls):,} captured calls, and a scenario replays at most {MAX_CALLS:,}; "
+            "pick calls with --call ID"
+        )
     scrubber = Scrubber() if scrub else None
-    result = Export()
+    result = Export(without_call=without_call)
     recorded: list[RecordedCall] = []
     width = max(4, len(str(len(calls) - 1)))
-    for index, deliveries in enumerate(calls.values()):
-        first = deliveries[0].created_at
-        bodies = [_scrubbed(delivery.body, scrubber) for delivery in deliveries]
-        events = [_parsed(body, result) for body in bodies]
-        call_id = next((event.call_id for event in events if event is not None and event.call_id), None)
-        for position, (body, event) in enumerate(zip(bodies, events, strict=True)):
-            kind = event.type if event is not None else "unparsable"
-            (out / fixture_name(index, width, call_id, position, len(bodies), kind)).write_bytes(body + b"\n")
-        offsets = [delivery.created_at - first for delivery in deliveries]
-        recorded.append(RecordedCall(call_id or f"call_{index}", list(zip(offsets, bodies, strict=True))))
-        result.calls += 1
-        result.events += len(bodies)
-    write_recording(out / RECORDING_NAME, recorded)
-    (out / SCENARIO_NAME).write_text(_scenario(result.calls, scrubbed=scrub), encoding="utf-8")
+    with staged_folder(out, [RECORDING_NAME, SCENARIO_NAME], force=force) as folder:
+        for index, (key, deliveries) in enumerate(calls.items()):
+            first = deliveries[0].created_at
+            # The call as listen grouped it (call_id, or a 2025 payload's request_id), scrubbed as the events are.
+            call_id = scrubber.identifier(key) if scrubber is not None else key
+            bodies: list[bytes] = []
+            events: list[BaseEvent | None] = []
+            for delivery in deliveries:
+                body, problem = _scrubbed(delivery.body, scrubber)
+                bodies.append(body)
+                events.append(_parsed(body, delivery, problem, result))
+            for position, (body, event) in enumerate(zip(bodies, events, strict=True)):
+                kind = event.type if event is not None else "unparsable"
+                (folder / fixture_name(index, width, call_id, position, len(bodies), kind)).write_bytes(body + b"\n")
+            # Only what parses goes into the recording: the scenario that replays it must load.
+            timed = [
+                (delivery.created_at - first, body)
+                for delivery, body, event in zip(deliveries, bodies, events, strict=True)
+                if event is not None
+            ]
+            if timed:
+                recorded.append(RecordedCall(call_id, timed))
+                result.recorded += 1
+            result.calls += 1
+            result.events += len(bodies)
+        if recorded:
+            write_recording(folder / RECORDING_NAME, recorded)
+            size = (folder / RECORDING_NAME).stat().st_size
+            if size > MAX_RECORDING_BYTES:
+                raise ConfigError(
+                    f"--out {out}: the recording would be {size:,} bytes, and a scenario reads at most "
+                    f"{MAX_RECORDING_BYTES:,}; pick fewer calls with --call ID (nothing was written)"
+                )
+            (folder / SCENARIO_NAME).write_text(_scenario(len(recorded), scrubbed=scrub), encoding="utf-8")
     return result
 
 
-def _captured_calls(log: DeliveryLog) -> dict[str, list[StoredDelivery]]:
-    """Captured (verified) deliveries by call, oldest first; a call's events in the order they arrived."""
+def _captured_calls(log: DeliveryLog) -> tuple[dict[str, list[StoredDelivery]], int]:
+    """Captured (verified) deliveries by call, oldest first; a call's events in the order they arrived. And the
+    number of captured deliveries that name no call (neither ``call_id`` nor ``request_id``): left out."""
     calls: dict[str, list[StoredDelivery]] = {}
+    without_call = 0
     for delivery in reversed(list(_all_captured(log))):
         if delivery.call_id is not None:
             calls.setdefault(delivery.call_id, []).append(delivery)
-    return calls
+        else:
+            without_call += 1
+    return calls, without_call
 
 
 def _all_captured(log: DeliveryLog) -> Iterator[StoredDelivery]:
@@ -119,26 +167,45 @@ def _all_captured(log: DeliveryLog) -> Iterator[StoredDelivery]:
         offset += len(page)
 
 
-def _scrubbed(body: bytes, scrubber: Scrubber | None) -> bytes:
+def _scrubbed(body: bytes, scrubber: Scrubber | None) -> tuple[bytes, str | None]:
+    """``body`` scrubbed, and why it could not be (then nothing of it is kept)."""
     if scrubber is None:
-        return body
+        return body, None
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
-        return b"{}"  # not JSON: nothing in it can be vouched for, so nothing of it is kept
+        return b"{}", None  # not JSON: nothing in it can be vouched for, so nothing of it is kept
     if not isinstance(data, dict):
-        return b"{}"
-    return json.dumps(scrubber.event(data), ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _parsed(body: bytes, result: Export) -> BaseEvent | None:
+        return b"{}", None
     try:
+        scrubbed = scrubber.event(data)
+    except PayloadError as exc:  # nested beyond any payload: refused as parse_event refuses it
+        return b"{}", str(exc)
+    return json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":")).encode(), None
+
+
+def _parsed(body: bytes, delivery: StoredDelivery, problem: str | None, result: Export) -> BaseEvent | None:
+    try:
+        if problem is not None:
+            raise PayloadError(problem)
         event = parse_event(body)
     except PayloadError as exc:
-        result.unparsable.append(str(exc))
+        result.unparsable.append(f"delivery {_echo(delivery.id)} of call {_echo(delivery.call_id or '')}: {exc}")
         return None
     result.unknown |= unknown_to_the_harness(event)
     return event
+
+
+def _echo(value: str) -> str:
+    """``value`` (input, echoed in a message) cut to ``ECHO_CHARS``."""
+    return value if len(value) <= ECHO_CHARS else f"{value[:ECHO_CHARS]}... ({len(value):,} characters)"
+
+
+def _listed(values: Sequence[str]) -> str:
+    """The first ``ECHO_ITEMS`` of ``values``, each cut, and how many more."""
+    shown = ", ".join(_echo(value) for value in values[:ECHO_ITEMS])
+    more = len(values) - ECHO_ITEMS
+    return f"{shown} and {more:,} more" if more > 0 else shown
 
 
 def unknown_to_the_harness(event: BaseEvent) -> set[str]:
@@ -164,6 +231,11 @@ def _walk(value: Any, path: str, found: set[str]) -> None:
             _walk(item, path.removesuffix(".") + "[].", found)
 
 
+def scenario_concurrency(calls: int) -> int:
+    """All ``calls`` at once, within the scenario loader's bounds (1 to ``MAX_CONCURRENCY``)."""
+    return min(max(1, calls), MAX_CONCURRENCY)
+
+
 def _scenario(calls: int, *, scrubbed: bool) -> str:
     what = "scrubbed copies of " if scrubbed else ""
     return (
@@ -171,7 +243,7 @@ def _scenario(calls: int, *, scrubbed: bool) -> str:
         'name = "captured"\n'
         f'description = "{calls} captured call(s), replayed with their original timing"\n'
         f'recording = "{RECORDING_NAME}"\n'
-        f"concurrency = {max(1, calls)}\n\n"
+        f"concurrency = {scenario_concurrency(calls)}\n\n"
         "[pacing]\n"
         'mode = "realtime"\n'
     )

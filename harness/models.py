@@ -44,6 +44,7 @@ __all__ = [
     "EVENT_TYPES",
     "FUTURE_EVENT_TYPES",
     "LOG_LEVELS",
+    "MAX_NESTING",
     "TELEPHONY_ACCOUNT_TYPES",
     "TRUNCATION_LIMIT",
     "TURN_END_REASONS",
@@ -67,6 +68,7 @@ __all__ = [
     "Turn",
     "UnknownEvent",
     "WireModel",
+    "check_nesting",
     "parse_event",
 ]
 
@@ -475,11 +477,7 @@ def parse_event(data: bytes | str | Mapping[str, Any]) -> Event:
             raise PayloadError("payload is nested too deeply to parse (arrays or objects ~1000 levels deep)") from exc
     if not isinstance(data, Mapping):
         raise PayloadError(f"payload must be a JSON object, got {_json_type_name(data)}")
-    if _nesting_exceeds(data, MAX_NESTING):
-        raise PayloadError(
-            f"payload is nested more than {MAX_NESTING} levels deep; no webhook payload is, and it could not be "
-            "written back out"
-        )
+    check_nesting(data)
     event_type = data.get("type")
     if event_type is None:
         raise PayloadError('field "type": required, but the payload has no "type" (expected e.g. "call_started")')
@@ -491,6 +489,15 @@ def parse_event(data: bytes | str | Mapping[str, Any]) -> Event:
     except ValidationError as exc:
         raise PayloadError(_describe_validation_error(event_type, exc)) from exc
     return event  # type: ignore[return-value]  # cls is one of Event's members
+
+
+def check_nesting(data: Any) -> None:
+    """PayloadError when objects/arrays in ``data`` nest deeper than ``MAX_NESTING`` levels (a parsed payload)."""
+    if _nesting_exceeds(data, MAX_NESTING):
+        raise PayloadError(
+            f"payload is nested more than {MAX_NESTING} levels deep; no webhook payload is, and it could not be "
+            "written back out"
+        )
 
 
 def _nesting_exceeds(data: Any, limit: int) -> bool:

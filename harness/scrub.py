@@ -13,13 +13,18 @@ in all its events, and ``call.id`` still equals ``call_id``), and the same input
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
 import re
 import string
+import unicodedata
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+from harness.errors import PayloadError
+from harness.models import check_nesting
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -61,10 +66,15 @@ class Scrubber:
         return Faker("en_US")  # English words and names, reseeded per value replaced
 
     def event(self, data: dict[str, Any]) -> dict[str, Any]:
-        """A scrubbed copy of one event (a parsed JSON object)."""
+        """A scrubbed copy of one event (a parsed JSON object); PayloadError if it nests deeper than any payload."""
+        check_nesting(data)  # the walk recurses: refuse what parse_event refuses, before it runs out of stack
         scrubbed = self._walk(data, None, free=False)
         assert isinstance(scrubbed, dict)
         return scrubbed
+
+    def identifier(self, value: str) -> str:
+        """The fake id ``value`` (a call id, say) becomes wherever it appears in the events scrubbed."""
+        return self._identifier(value)
 
     # -- the walk ----------------------------------------------------------------------------------
 
@@ -93,7 +103,8 @@ class Scrubber:
     def _json_or_text(self, value: str) -> str:
         try:
             parsed = json.loads(value)
-        except ValueError:
+            check_nesting(parsed)  # JSON in a string nests on top of the event's own levels
+        except (ValueError, RecursionError, PayloadError):
             return self._text(value)
         if isinstance(parsed, dict | list):
             return json.dumps(self._walk(parsed, None, free=True), ensure_ascii=False)
@@ -150,7 +161,8 @@ class Scrubber:
         return head + self._shape(value[len(head) :], kind="id")
 
     def _shape(self, value: str, *, kind: str = "shape") -> str:
-        """Each digit a digit, each letter a letter of the same case; punctuation kept."""
+        """Each digit a digit, each letter a letter of the same case (or, in a script without case such as
+        Japanese, another letter of that script); punctuation kept."""
         rng = self._rng(kind, value)
         out = []
         for char in value:
@@ -160,9 +172,20 @@ class Scrubber:
                 out.append(rng.choice(string.ascii_lowercase))
             elif char.isupper():
                 out.append(rng.choice(string.ascii_uppercase))
+            elif char.isalpha():  # letters without case (kanji, kana, hangul, Arabic...): another of its script
+                out.append(rng.choice(_same_script(char)))
             else:
                 out.append(char)
         return "".join(out)
+
+
+@functools.cache
+def _same_script(char: str) -> str:
+    """Letters of ``char``'s own 128-code-point block and Unicode category: stand-ins of the same script."""
+    category = unicodedata.category(char)
+    base = ord(char) & ~0x7F
+    found = "".join(chr(code) for code in range(base, base + 128) if unicodedata.category(chr(code)) == category)
+    return found.replace(char, "") or found
 
 
 def _rechunk(chunks: list[Any], text: str) -> list[Any]:

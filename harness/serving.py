@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import io
+import logging
 import socket
 import socketserver
 import ssl
@@ -19,6 +20,7 @@ from typing import Any, Literal, Self
 from wsgiref import simple_server
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from harness._net import bind_socket
 from harness.errors import ConfigError
@@ -34,6 +36,27 @@ __all__ = [
     "serve_app",
     "url_host",
 ]
+
+
+class _OneLineErrors(logging.Filter):
+    """aiohttp logs a request it could not handle with the exception's traceback, and a malformed request's
+    exception quotes the bad header line: a secret in it would reach the terminal. Keep one line, the
+    exception's type and never its message (handlers' own errors are recorded, masked, by the apps)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg = f"refused a malformed HTTP request ({type(error).__name__}): answered {error.code or 400}"
+            record.args = ()
+        elif error is not None:
+            record.msg, record.args = "%s: %s", (record.getMessage(), type(error).__name__)
+        record.exc_info = record.exc_text = None
+        return True
+
+
+# Given to every aiohttp server started here, in place of aiohttp's own "aiohttp.server" logger.
+SERVER_LOGGER = logging.getLogger("harness.http")
+SERVER_LOGGER.addFilter(_OneLineErrors())
 
 STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
@@ -81,7 +104,13 @@ class AppServer:
             return self
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=self.shutdown_timeout)
+        runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=self.shutdown_timeout,
+            logger=SERVER_LOGGER,
+        )
         try:
             await runner.setup()
             await web.SockSite(runner, sock, ssl_context=self.ssl_context).start()
@@ -318,7 +347,9 @@ class AiohttpThreadedServer(ThreadedServer):
     def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
         async def serve() -> None:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-            runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+            runner = web.AppRunner(
+                self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0, logger=SERVER_LOGGER
+            )
             await runner.setup()
             try:
                 await web.SockSite(runner, sock).start()

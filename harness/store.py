@@ -475,6 +475,8 @@ class DeliveryLog:
         if str(path) != MEMORY and not Path(path).exists():
             message = f"no delivery log at {path}: run `harness send` or `harness serve` first, or pass --db PATH"
             raise DeliveryError(message)
+        if str(path) != MEMORY and Path(path).is_file():
+            _refuse_other_files(Path(path))
         return cls(path)
 
     def __enter__(self) -> DeliveryLog:
@@ -585,7 +587,8 @@ class DeliveryLog:
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
             ).fetchone()
             if row is None:
-                message = f"delivery {delivery_id!r} is not in the delivery log {self._description}"
+                shown = delivery_id if len(delivery_id) <= 80 else delivery_id[:80] + "..."  # any input, any length
+                message = f"delivery {shown!r} is not in the delivery log {self._description}"
                 raise DeliveryError(message + "; list deliveries with `harness deliveries`, or pass --db PATH")
             return self._with_attempts(connection, [row])[0]
 
@@ -715,10 +718,13 @@ def _source(value: str | None) -> Source:
         return Source.PLAYED
 
 
+_SQLITE_INT_MAX = 2**63 - 1
+
+
 def _check_page(limit: int, offset: int) -> None:
-    # SQLite reads a negative LIMIT as "no limit" and would return everything.
-    if limit < 0 or offset < 0:
-        raise ConfigError(f"limit {limit}, offset {offset}: expected numbers >= 0")
+    # SQLite reads a negative LIMIT as "no limit" and would return everything, and takes 64-bit integers only.
+    if not (0 <= limit <= _SQLITE_INT_MAX and 0 <= offset <= _SQLITE_INT_MAX):
+        raise ConfigError(f"limit {limit}, offset {offset}: expected numbers from 0 to {_SQLITE_INT_MAX}")
 
 
 def _attempt_from_row(row: Sequence[Any]) -> Attempt:
@@ -834,6 +840,36 @@ def _settle_orphaned_intents(connection: sqlite3.Connection) -> None:
                 connection.execute(_SETTLE.replace("owner = ?", "owner IS NULL"), (UNKNOWN_OUTCOME,))
             else:
                 connection.execute(_SETTLE, (UNKNOWN_OUTCOME, owner))
+
+
+def _refuse_other_files(path: Path) -> None:
+    """ConfigError, before anything is changed, when ``path`` is not a delivery log: empty, or a SQLite file
+    without a ``deliveries`` table (another program's database). Opening it would add our tables and WAL mode.
+
+    Logs of every earlier schema have that table (step 1 creates it), so they still open and are migrated.
+    """
+    hint = "pass the --db PATH of a log that harness send, serve or listen wrote"
+    try:
+        empty = path.stat().st_size == 0
+    except OSError as exc:
+        raise ConfigError(f"delivery log {path}: cannot read it ({exc.strerror}); {hint}") from exc
+    if empty:
+        raise ConfigError(f"delivery log {path}: is an empty file, not a delivery log; {hint}")
+    try:
+        # Read-only, and immutable=0 by default: no journal, no WAL switch, no schema, nothing written.
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return  # _connect names what is wrong with it
+    try:
+        row = probe.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").fetchone()
+    except sqlite3.Error:
+        return  # not a database, or locked: _connect says so
+    finally:
+        probe.close()
+    if row is None:
+        raise ConfigError(
+            f"delivery log {path}: a SQLite database without a deliveries table, not a delivery log; {hint}"
+        )
 
 
 def _connect(path: str | Path) -> sqlite3.Connection:

@@ -18,6 +18,8 @@ from harness.models import Timestamp
 from harness.store import DeliveryLog, StoredDelivery
 
 HELP = "list logged deliveries, newest first"
+# Each one listed is read whole (body and attempts) before printing: this bounds the memory a listing takes.
+MAX_LIMIT = 100_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,13 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--call", metavar="ID", help="only this call's deliveries")
     parser.add_argument("--type", metavar="EVENT_TYPE", help="only this event type")
     parser.add_argument("--failed", action="store_true", help="only failed deliveries")
-    parser.add_argument("--limit", type=int, default=50, metavar="N", help="at most N deliveries (default 50)")
+    limit_help = f"at most N deliveries (default 50, at most {MAX_LIMIT:,})"
+    parser.add_argument("--limit", type=int, default=50, metavar="N", help=limit_help)
     parser.add_argument("--json", action="store_true", help="one JSON object per line, with every attempt")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.limit < 1:
-        raise ConfigError(f"--limit {args.limit}: expected a number >= 1")
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise ConfigError(f"--limit {args.limit}: expected a number from 1 to {MAX_LIMIT:,}")
     with DeliveryLog.open_existing(args.db) as log:
         deliveries = log.list_deliveries(
             call_id=args.call, event_type=args.type, ok=False if args.failed else None, limit=args.limit

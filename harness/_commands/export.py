@@ -20,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--call", dest="calls", action="append", default=[], metavar="ID", help="only this call (repeatable)"
     )
     parser.add_argument("--scrub", action="store_true", help="replace personal data by fake data of the same shape")
-    parser.add_argument("--force", action="store_true", help="overwrite what an earlier export wrote in DIR")
+    parser.add_argument(
+        "--force", action="store_true", help="replace what an earlier export wrote in DIR (only once all is written)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,9 +30,18 @@ def run(args: argparse.Namespace) -> int:
         result = export_captured(log, args.out, call_ids=args.calls, scrub=args.scrub, force=args.force)
     scrubbed = ", scrubbed" if args.scrub else ""
     print(f"wrote {result.events} events of {result.calls} calls to {args.out}{scrubbed}")
-    print(f"replay them: harness send --to URL {args.out / SCENARIO_NAME}  (recording: {RECORDING_NAME})")
+    if result.recorded:
+        print(f"replay them: harness send --to URL {args.out / SCENARIO_NAME}  (recording: {RECORDING_NAME})")
+    else:
+        print(f"no event could be parsed: no {RECORDING_NAME} or {SCENARIO_NAME} was written", file=sys.stderr)
+    if result.without_call:
+        print(
+            f"left out {result.without_call} captured deliveries that name no call (no call_id or request_id): "
+            "they cannot be replayed as part of a call; `harness deliveries` lists them",
+            file=sys.stderr,
+        )
     if result.unknown:
         print("seen in real traffic, unknown to the harness: " + ", ".join(sorted(result.unknown)), file=sys.stderr)
     for problem in result.unparsable:
-        print(f"not an event the harness can parse: {problem}", file=sys.stderr)
+        print(f"not an event the harness can parse, left out of {RECORDING_NAME}: {problem}", file=sys.stderr)
     return 1 if result.unparsable else 0

@@ -123,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
         remote_workers=args.master,
     )
     settings.check()
+    for flag, output in (("--report-json", args.report_json), ("--locust-csv", args.locust_csv)):
+        if output:  # checked now, not after the whole run
+            _check_output(Path(output), flag)
     port = args.master_port if args.master_port is not None else (DEFAULT_MASTER_PORT if args.master else None)
     if port is not None and not 1 <= port <= 65535:
         raise ConfigError(f"--master-port {port}: expected a port from 1 to 65535")
@@ -240,6 +243,13 @@ async def _reconcile(tally: LoadTally, probe_url: str, settle: float) -> Reconci
         # the entries stop changing for a second, or --settle seconds pass.
         entries = await probe.wait(tally.call_ids, until=all_acted_on, quiet=1.0, deadline=settle)
     return reconcile(tally.acked_events, entries, tally.call_ids)
+
+
+def _check_output(path: Path, flag: str) -> None:
+    if path.is_dir():
+        raise ConfigError(f"{flag} {path}: is a folder; pass a file path in it")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{flag} {path}: there is no folder {path.parent}; create it or pass another path")
 
 
 def _write_json(path: Path, report: LoadReport) -> None:

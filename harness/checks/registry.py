@@ -79,5 +79,14 @@ def select_checks(checks: Iterable[str] | None = None, exclude: Iterable[str] | 
     unknown = sorted({name for name in (wanted or []) + unwanted if name not in _REGISTRY})
     if unknown:
         valid = ", ".join(c.name for c in list_checks())
-        raise ConfigError(f"unknown check(s): {', '.join(unknown)}; valid checks: {valid}")
-    return [c for c in list_checks() if (wanted is None or c.name in wanted) and c.name not in unwanted]
+        raise ConfigError(f"unknown check(s): {_some(unknown)}; valid checks: {valid}")
+    selected = [c for c in list_checks() if (wanted is None or c.name in wanted) and c.name not in unwanted]
+    if not selected:  # a run that checks nothing would pass, and say nothing
+        raise ConfigError("no check selected: the names given leave none to run (list them: harness check --list)")
+    return selected
+
+
+def _some(names: list[str], shown: int = 10) -> str:
+    """The first ``shown`` names, and how many more: a message stays readable whatever the input."""
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(name[:80] for name in names[:shown]) + more

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+from urllib.parse import unquote, urlsplit
 
 from harness._redact import MIN_SEARCHED_LENGTH, mask_bytes, mask_text, mask_url, secret_forms
 from harness.delivery.records import Attempt
 
-__all__ = ["mask_echoes", "masked_url"]
+__all__ = ["mask_echoes", "masked_url", "url_credentials"]
 
 
 def mask_echoes(attempt: Attempt, secrets: tuple[str, ...]) -> None:
@@ -43,3 +45,18 @@ def masked_url(target: str, secrets: tuple[str, ...]) -> str:
     """``target`` as recorded and shown: a password or secret in it masked (cached: a deliverer posts to the
     same few URLs with the same secrets thousands of times)."""
     return mask_url(target, secrets)
+
+
+@functools.lru_cache(maxsize=256)
+def url_credentials(target: str) -> tuple[str, ...]:
+    """The password in ``target``, and the Basic credentials the request carries for it: a receiver may echo
+    either (an ``Authorization`` header sent back, a framework's debug page), so both are masked like secrets."""
+    try:
+        parts = urlsplit(target)
+        password = parts.password
+    except ValueError:  # not a URL the client would send to either
+        return ()
+    if not password:
+        return ()
+    pair = f"{unquote(parts.username or '')}:{unquote(password)}"
+    return (unquote(password), pair, base64.b64encode(pair.encode()).decode("ascii"))

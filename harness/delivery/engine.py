@@ -15,7 +15,7 @@ from types import TracebackType
 from multidict import MultiDict
 
 from harness._http1 import ConnectionPool, Target, custom_tls_context
-from harness.delivery._echoes import mask_echoes, masked_url
+from harness.delivery._echoes import mask_echoes, masked_url, url_credentials
 from harness.delivery.endpoint import Endpoint, EndpointSource, mask_secret, webhook_headers
 from harness.delivery.failures import classify_failure, classify_status
 from harness.delivery.ids import new_delivery_id
@@ -131,7 +131,7 @@ class Deliverer:
         request_headers: Mapping[str, str] = (
             MultiDict(headers) if headers is not None else webhook_headers(endpoint.secret)
         )
-        secrets = self._secrets_in(request_headers, endpoint.secret)
+        secrets = self._secrets_in(request_headers, endpoint.secret, target)
         delivery = Delivery(
             id=delivery_id or new_delivery_id(),
             url=masked_url(target, secrets),  # what is recorded and shown; the request goes to `target`
@@ -164,7 +164,7 @@ class Deliverer:
     ) -> Delivery:
         """Log a request that was received but deliberately not sent on (harness listen's refusals)."""
         endpoint = self._endpoint()
-        secrets = self._secrets_in(headers, endpoint.secret)
+        secrets = self._secrets_in(headers, endpoint.secret, endpoint.url)
         delivery = Delivery(
             id=new_delivery_id(),
             url=masked_url(endpoint.url, secrets),
@@ -197,12 +197,14 @@ class Deliverer:
             return attempt.status in self.settings.retry_statuses
         return True
 
-    def _secrets_in(self, headers: Mapping[str, str], current: str | None) -> tuple[str, ...]:
-        """Every secret value this request could expose: the current one, the one sent, the retired ones."""
+    def _secrets_in(self, headers: Mapping[str, str], current: str | None, target: str) -> tuple[str, ...]:
+        """Every secret value this request could expose: the current one, the one sent, the retired ones, and
+        the password in the URL with the Basic credentials made of it."""
         name = WEBHOOK_SECRET_HEADER.lower()
         sent = [value for key, value in headers.items() if key.lower() == name and value]
         ours = [current] if current else []
-        return tuple(dict.fromkeys([*ours, *sent, *self.masked]))  # the current one is usually the one sent
+        # The current one is usually the one sent: dict.fromkeys keeps one of each, in order.
+        return tuple(dict.fromkeys([*ours, *sent, *self.masked, *url_credentials(target)]))
 
     async def _attempt(
         self, delivery: Delivery, target: str, number: int, headers: Mapping[str, str], secrets: tuple[str, ...]

@@ -6,6 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from harness._scenario_settings import MAX_SEED
 from harness.errors import ConfigError
 from harness.load.pool import MAX_POOL_CALLS
 
@@ -78,6 +79,9 @@ class LoadSettings:
         check_bound("max_fail_ratio", self.max_fail_ratio, "--max-fail-ratio")
         check_bound("timeout", self.timeout, "--timeout")
         check_bound("settle", self.settle, "--settle")
+        # Locust hands the seed to its workers in msgpack, which carries 64-bit integers at most.
+        if not -MAX_SEED <= self.seed <= MAX_SEED:
+            raise ConfigError(f"--seed {self.seed}: expected a whole number from {-MAX_SEED} to {MAX_SEED}")
         if self.workers > self.users:
             raise ConfigError(
                 f"--workers {self.workers} is more than --users {self.users}: a worker without users sends nothing; "

@@ -6,6 +6,7 @@ A route that raises answers 500 in the caller's error shape, its message masked 
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Collection
 
 from aiohttp import web
@@ -32,7 +33,9 @@ class ErrorLog:
     def record(self, exc: BaseException) -> None:
         """Keep an unexpected exception for check_errors() and log it; never let it vanish."""
         self.errors.append(exc)
-        logger.error("mock server error: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        # The traceback as text, masked like the message: an exception may quote a request that held a secret.
+        trace = mask_text("".join(traceback.format_exception(exc)), self.masked)
+        logger.error("mock server error: %s\n%s", self.describe(exc), trace.rstrip())
 
     def describe(self, exc: BaseException) -> str:
         """``Type: message`` of an exception, with every known secret masked."""

@@ -7,9 +7,10 @@ ended call can be redacted (``DELETE /agents/calls/{id}``): its content is erase
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from harness.models import (
     DIAL_FAILURE_END_REASONS,
@@ -93,15 +94,20 @@ class CallRecord:
     def duration(self) -> float:
         """The call's length in seconds: end minus start time, else the end of its last turn."""
         start, end = self.to_json(transcript=False).get("start_time"), self.end_time or self.call.get("end_time")
-        if start and end:
+        if isinstance(start, str) and isinstance(end, str):  # a captured payload may hold anything there
             try:
                 seconds = (Timestamp.parse(end).nanoseconds - Timestamp.parse(start).nanoseconds) / 1e9
             except ValueError:
                 seconds = 0.0
             if seconds > 0:
                 return seconds
-        ends = [t.get("end_timestamp") for t in self.transcript]
-        return max((float(e) for e in ends if isinstance(e, int | float)), default=0.0)
+        ends = [float(end) for t in self.transcript if _finite_number(end := t.get("end_timestamp"))]
+        return max(ends, default=0.0)
+
+
+def _finite_number(value: Any) -> TypeGuard[float]:
+    # JSON from a receiver-facing endpoint may carry NaN or Infinity (Python's json module reads them).
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # Called with a call that was created or advanced, and its status before (None when it was just created).
@@ -209,7 +215,7 @@ class CallsState:
             record.call.update(call)
             record.call.pop("transcript", None)
             record.status = "started"
-            record.start_time = record.start_time or record.call.get("start_time") or stamp
+            record.start_time = record.start_time or _text(record.call.get("start_time")) or stamp
             record.logs.append(f"{stamp} call started")
         elif kind == "call_turn":
             # The turn, from "turn" or else the legacy "body" (the only one in 2025 payloads).
@@ -223,12 +229,12 @@ class CallsState:
                 record.logs.append(_turn_log(turn, stamp))
         elif kind in ("call_completed", "call_failed"):
             transcript = call.get("transcript") if isinstance(call.get("transcript"), list) else wire.get("body")
-            record.transcript = [turn for turn in transcript or [] if isinstance(turn, dict)]
+            record.transcript = [turn for turn in _list(transcript) if isinstance(turn, dict)]
             record.call.update({key: value for key, value in call.items() if key != "transcript"})
             record.status = str(kind).removeprefix("call_")
             self._ended[record.id] = None
             record.start_time = record.start_time or stamp
-            record.end_time = record.call.get("end_time") or stamp
+            record.end_time = _text(record.call.get("end_time")) or stamp
             reason = call.get("end_reason") or wire.get("end_reason")
             record.logs.append(f"{stamp} call {record.status}" + (f" ({reason})" if reason else ""))
         elif kind == "post_call_analysis":
@@ -247,12 +253,22 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _text(value: Any) -> str | None:
+    """``value`` if it is a string, else None (a time in a payload may be anything)."""
+    return value if isinstance(value, str) else None
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
 def _turn_log(turn: dict[str, Any], stamp: str | None) -> str:
     role = turn.get("role", "?")
     if "log_metric" in turn:
-        metric = turn["log_metric"] or {}
+        metric = _object(turn["log_metric"])
         return f"{stamp} metric {metric.get('name')}={metric.get('value')}"
     if "log_event" in turn:
-        return f"{stamp} event {(turn['log_event'] or {}).get('event')}"
-    tools = [t.get("name") for t in turn.get("tool_calls") or []]
+        return f"{stamp} event {_object(turn['log_event']).get('event')}"
+    tools = [_object(tool).get("name") for tool in _list(turn.get("tool_calls"))]
     return f"{stamp} {role} turn" + (f" (tools: {', '.join(map(str, tools))})" if tools else "")

@@ -226,3 +226,14 @@ async def test_deliveries_lists_newest_first(logged: tuple[Path, Delivery]) -> N
     assert data["attempts"][0]["status"] == 401
     assert data["body"] == BODY.decode()
     assert by_call.stdout == ""
+
+
+@pytest.mark.parametrize("limit", ["0", "100001", "9223372036854775808"])
+async def test_deliveries_limit_out_of_bounds_exits_2(logged: tuple[Path, Delivery], limit: str) -> None:
+    db, _ = logged
+
+    result = await run_cli("deliveries", "--db", str(db), "--limit", limit)
+
+    assert result.returncode == 2
+    assert f"--limit {limit}: expected a number from 1 to 100,000" in result.stderr
+    assert "Traceback" not in result.stderr

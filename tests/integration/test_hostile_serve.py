@@ -5,6 +5,7 @@ nor the password in the webhook URL is found in anything the harness prints, sto
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import signal
 import sys
@@ -95,6 +96,21 @@ async def stop_within(server: Serve, seconds: float = 2.0) -> tuple[float, int, 
     server.process.send_signal(signal.SIGTERM)
     code, out, err = await server.finish()
     return time.monotonic() - started, code, out, err
+
+
+async def malformed_request(base_url: str, header_line: str) -> bytes:
+    """Send a request whose header block aiohttp refuses, raw; the whole answer."""
+    host, port = base_url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+    try:
+        writer.write(
+            f"POST /webhooks HTTP/1.1\r\nHost: {host}\r\n{header_line}\r\nContent-Length: 2\r\n\r\n{{}}".encode()
+        )
+        await writer.drain()
+        async with asyncio.timeout(10):
+            return await reader.read()  # the server closes the connection after a 400
+    finally:
+        writer.close()
 
 
 def files_of(folder: Path, pattern: str) -> list[bytes]:
@@ -229,16 +245,24 @@ async def test_the_secret_and_the_url_password_are_found_nowhere(tmp_path: Path)
             first = json.loads(shown[1])["data"][-1]["id"]
             shown.append((await raw("POST", f"{s.url}/_harness/deliveries/{first}/replay"))[1])
             shown.append((await raw("GET", f"{s.url}/_harness/deliveries/{first}"))[1])
+            # A malformed request quoting the secret in its bad header line: aiohttp's error names the line.
+            # (aiohttp's 400 quotes the line back to its sender, who sent it: only the terminal must not show it.)
+            answer = await malformed_request(s.url, f"X-Webhook-Secret : {SECRET}")
+            assert answer.split(b"\r\n")[0].endswith(b" 400 Bad Request"), answer
             # The log as it is on disk while the server runs, WAL file included.
             on_disk = files_of(tmp_path, "log.db*")
             _, code, out, err = await stop_within(s)
         listed = await harness("deliveries", "--db", str(db), "--json")
         checked = await harness("check", url, "--secret", SECRET, "--db", str(db), "--report-json", str(report))
     assert code == 0, err
+    assert "refused a malformed HTTP request" in err
+    assert "Traceback" not in err
     assert any(b"***" in blob for blob in on_disk)  # the echoes were there, masked
     texts = [out, err, *shown, *listed, *checked, *(blob.decode() for blob in files_of(tmp_path, "report.json"))]
     blobs = [*on_disk, *files_of(tmp_path, "log.db*")]
-    for needle in (SECRET, PASSWORD):
+    # The receiver echoes the Basic credentials the URL's password becomes, too.
+    basic = base64.b64encode(f"hook:{PASSWORD}".encode()).decode()
+    for needle in (SECRET, PASSWORD, basic):
         assert not [text for text in texts if needle in text], needle
         assert not [blob for blob in blobs if needle.encode() in blob], needle
 

@@ -58,6 +58,10 @@ def test_without_locust_it_says_how_to_install_it(
         (["--settle", "301"], "--settle 301: expected 0 to 300"),
         (["--master", "--workers", "1001", "--users", "2000"], "--workers 1001: expected 1 to 1000"),
         (["--master-host", "10.0.0.1"], "--master-host is for --worker"),
+        (["--seed", str(2**64)], f"--seed {2**64}: expected a whole number from -{2**63 - 1} to {2**63 - 1}"),
+        (["--report-json", "/"], "--report-json /: is a folder; pass a file path in it"),
+        (["--report-json", "/no/such/folder/r.json"], "--report-json /no/such/folder/r.json: there is no folder"),
+        (["--locust-csv", "/no/such/folder/stats"], "--locust-csv /no/such/folder/stats: there is no folder"),
     ],
 )
 def test_bad_values_exit_2_naming_the_option(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

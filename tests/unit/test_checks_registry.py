@@ -126,3 +126,18 @@ def test_select_names_unknown_checks_and_lists_the_valid_ones() -> None:
     message = str(info.value)
     assert message.startswith("unknown check(s): nope, rejects_wrong_secrets; valid checks: accepts_correct_secret")
     assert "no_redirects" in message
+
+
+@pytest.mark.parametrize(("checks", "exclude"), [([], None), (["no_redirects"], ["no_redirects"])])
+def test_a_selection_that_leaves_no_check_is_refused(checks: list[str], exclude: list[str] | None) -> None:
+    with pytest.raises(ConfigError, match="no check selected: the names given leave none to run"):
+        select_checks(checks, exclude)
+
+
+def test_a_long_list_of_unknown_names_is_cut_in_the_message() -> None:
+    with pytest.raises(ConfigError) as info:
+        select_checks([f"nope_{index:04d}" for index in range(5000)])
+    message = str(info.value)
+    assert message.startswith("unknown check(s): nope_0000, nope_0001,")
+    assert "nope_0009 and 4,990 more; valid checks:" in message
+    assert len(message) < 2000

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -290,6 +292,21 @@ def test_absurd_values_are_refused_with_file_line_and_field(tmp_path: Path, text
 def test_a_file_larger_than_1_mib_is_refused_unread(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="/dev/zero: the scenario file is larger than 1,024 KiB"):
         load_scenario(Path("/dev/zero"))
+
+
+def test_a_named_pipe_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    # Opening a pipe nobody writes to blocks for ever: a server thread stuck there ignored SIGTERM.
+    pipe = tmp_path / "scenario.toml"
+    os.mkfifo(pipe)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        loading = pool.submit(load_scenario, pipe)
+        try:
+            error = loading.exception(timeout=10)
+        finally:
+            if not loading.done():  # unblock the thread, so the test fails instead of hanging
+                os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+    assert isinstance(error, ScenarioError)
+    assert str(error) == f"{pipe}: is a pipe, not a file; pass the path of a regular scenario file"
 
 
 def test_a_plan_generates_its_calls_only_when_they_are_read() -> None:

@@ -6,6 +6,9 @@ import json
 import re
 from typing import Any
 
+import pytest
+
+from harness.errors import PayloadError
 from harness.generate import simulate_call
 from harness.models import parse_event
 from harness.scrub import Scrubber, scrub_event
@@ -89,3 +92,37 @@ def test_user_supplied_parts_are_scrubbed_whatever_their_keys() -> None:
     assert metadata["tier"] == "gold"  # a lowercase word is a kind of value, not a person
     assert re.fullmatch(r"[A-Z]{3}-[0-9]{4}", metadata["crm"])
     assert metadata["crm"] != "CRM-0042"
+
+
+def test_a_body_nested_deeper_than_any_payload_is_refused_as_parse_event_refuses_it() -> None:
+    deep: Any = 1
+    for _ in range(800):
+        deep = {"a": deep}
+    event = {"type": "call_started", "call_id": "ac_1", "metadata": deep}
+
+    with pytest.raises(PayloadError, match="nested more than 200 levels"):
+        Scrubber().event(event)
+
+
+def test_json_nested_deeply_in_a_tool_result_is_scrubbed_as_text() -> None:
+    result = "[" * 900 + "]" * 900
+    event = {"type": "call_turn", "call_id": "ac_1", "turn": {"tool_calls": [{"result": result}]}}
+
+    scrubbed = Scrubber().event(event)
+
+    assert scrubbed["turn"]["tool_calls"][0]["result"] != result
+
+
+def test_names_in_scripts_without_letter_case_are_replaced_by_the_same_script_and_length() -> None:
+    names = {"ja": "山田太郎", "kana": "やまだ", "ko": "김민준", "ar": "محمد"}
+    event = {"type": "call_started", "call_id": "ac_1", "metadata": {"customer": names}}
+
+    scrubbed = Scrubber().event(event)["metadata"]["customer"]
+
+    for key, name in names.items():
+        fake = scrubbed[key]
+        assert fake != name
+        assert len(fake) == len(name)
+        assert all(new != old for new, old in zip(fake, name, strict=True)), (name, fake)
+        assert all(char.isalpha() and not char.isascii() for char in fake), fake
+    assert Scrubber().event(event)["metadata"]["customer"] == scrubbed  # the same name, the same stand-in

@@ -165,6 +165,14 @@ def test_clear_empties_the_log(log: DeliveryLog) -> None:
         log.get_delivery("dlv_a")
 
 
+def test_an_unknown_delivery_id_of_any_length_is_named_in_a_short_message(log: DeliveryLog) -> None:
+    with pytest.raises(DeliveryError) as info:
+        log.get_delivery("dlv_" + "x" * 100_000)
+    message = str(info.value)
+    assert message.startswith(f"delivery 'dlv_{'x' * 76}...' is not in the delivery log")
+    assert len(message) < 300
+
+
 def test_record_call_is_listed(log: DeliveryLog) -> None:
     log.record_call("ac_1", agent_id="agent_x", scenario="burst", events=12)
 
@@ -173,11 +181,12 @@ def test_record_call_is_listed(log: DeliveryLog) -> None:
     assert (call.id, call.agent_id, call.scenario, call.events) == ("ac_1", "agent_x", "burst", 12)
 
 
-@pytest.mark.parametrize(("limit", "offset"), [(-1, 0), (10, -1)])
-def test_a_negative_page_is_refused_for_calls_as_for_deliveries(log: DeliveryLog, limit: int, offset: int) -> None:
+@pytest.mark.parametrize(("limit", "offset"), [(-1, 0), (10, -1), (2**63, 0), (10, 2**64)])
+def test_a_page_out_of_range_is_refused_for_calls_as_for_deliveries(log: DeliveryLog, limit: int, offset: int) -> None:
     log.record_call("ac_1", agent_id=None, scenario=None, events=1)
     for listing in (log.list_calls, log.list_deliveries):
-        with pytest.raises(ConfigError, match=f"limit {limit}, offset {offset}: expected numbers >= 0"):
+        expected = f"limit {limit}, offset {offset}: expected numbers from 0 to {2**63 - 1}"
+        with pytest.raises(ConfigError, match=expected):
             listing(limit=limit, offset=offset)
 
 
@@ -309,3 +318,45 @@ def test_records_are_committed_without_flush(tmp_path: Path) -> None:
 def test_open_existing_refuses_a_directory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         DeliveryLog.open_existing(tmp_path)
+
+
+def another_programs_database(path: Path) -> bytes:
+    connection = sqlite3.connect(path)
+    connection.executescript(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes VALUES (1, 'x');"
+    )
+    connection.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["another program's database", "an empty file", "an empty database"])
+def test_open_existing_refuses_what_is_not_a_delivery_log_and_changes_nothing(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "other.db"
+    if kind == "another program's database":
+        before = another_programs_database(path)
+    elif kind == "an empty file":
+        path.write_bytes(b"")
+        before = b""
+    else:
+        sqlite3.connect(path).execute("VACUUM").connection.close()
+        before = path.read_bytes()
+
+    with pytest.raises(ConfigError, match="not a delivery log") as caught:
+        DeliveryLog.open_existing(path)
+
+    assert str(path) in str(caught.value)
+    assert "pass the --db PATH" in str(caught.value)
+    assert path.read_bytes() == before
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["other.db"]  # no -wal or -shm either
+
+
+def test_open_existing_still_migrates_a_log_of_the_first_schema(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(SCHEMA_1_TABLES + "PRAGMA user_version = 1;")
+    connection.close()
+
+    with DeliveryLog.open_existing(path) as log:
+        record(log, make_delivery("dlv_a"))
+        log.flush()
+        assert [delivery.id for delivery in log.list_deliveries()] == ["dlv_a"]

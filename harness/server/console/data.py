@@ -248,7 +248,8 @@ def turn_views(transcript: list[dict[str, Any]]) -> list[TurnView]:
         for key, label in (("tts_ttfb", "TTS first byte"), ("stt_ttfb", "STT first byte")):
             if isinstance(turn.get(key), int | float):
                 view.latency = f"{label} {turn[key] * 1000:.0f} ms"
-        for tool in turn.get("tool_calls") or []:
+        tools = turn.get("tool_calls")
+        for tool in tools if isinstance(tools, list) else []:  # a captured turn may hold anything there
             if isinstance(tool, dict):
                 arguments = tool.get("arguments")
                 result = tool.get("result")

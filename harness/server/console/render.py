@@ -56,7 +56,10 @@ def clock(epoch: float | None) -> str:
     """``2026-11-29 22:07:31`` (UTC) from Unix time."""
     if epoch is None:
         return "—"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError, OSError):  # beyond years 1-9999: a captured payload can say anything
+        return "—"
 
 
 def timestamp(value: str | None) -> str:
@@ -67,7 +70,8 @@ def timestamp(value: str | None) -> str:
         nanoseconds = Timestamp.parse(value).nanoseconds
     except ValueError:
         return value
-    return clock(nanoseconds / 1e9)
+    shown = clock(nanoseconds / 1e9)
+    return value if shown == "—" else shown
 
 
 def seconds(value: float | None) -> str:
