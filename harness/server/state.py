@@ -102,7 +102,7 @@ class CallRecord:
             if seconds > 0:
                 return seconds
         ends = [float(end) for t in self.transcript if _finite_number(end := t.get("end_timestamp"))]
-        return max(ends, default=0.0)
+        return max([0.0, *ends])  # a captured turn may end "before" the call started
 
 
 def _finite_number(value: Any) -> TypeGuard[float]:
