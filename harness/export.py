@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from harness._fixture_files import fixture_name, staged_folder
 from harness._scenario_settings import MAX_CALLS, MAX_CONCURRENCY
 from harness.delivery import Source
-from harness.errors import ConfigError, PayloadError
+from harness.errors import ConfigError, PayloadError, echoed, echoed_list
 from harness.models import (
     CALL_STATUSES,
     CONNECTION_TYPES,
@@ -53,10 +53,6 @@ __all__ = [
 RECORDING_NAME = "calls.jsonl"
 SCENARIO_NAME = "captured.toml"
 _PAGE = 1000
-# Input echoed in a message (a delivery or call id, a list of --call values) is cut to this many characters,
-# and a list to this many items.
-ECHO_CHARS = 200
-ECHO_ITEMS = 10
 # Open vocabularies of the platform, by the field that holds them: a value outside is worth reporting.
 _VOCABULARIES: dict[str, Sequence[str]] = {
     "type": EVENT_TYPES,
@@ -96,8 +92,8 @@ def export_captured(
     if call_ids:
         missing = [call_id for call_id in dict.fromkeys(call_ids) if call_id not in calls]
         if missing:
-            known = _listed(list(calls)[:5]) or "none"
-            raise ConfigError(f"--call {_listed(missing)}: not captured in {log.path} (captured calls: {known})")
+            known = echoed_list(list(calls)[:5]) or "none"
+            raise ConfigError(f"--call {echoed_list(missing)}: not captured in {log.path} (captured calls: {known})")
         calls = {call_id: calls[call_id] for call_id in call_ids}
     if not calls:
         raise ConfigError(f"{log.path}: no captured calls; run `harness listen` and place a call first")
@@ -190,22 +186,10 @@ def _parsed(body: bytes, delivery: StoredDelivery, problem: str | None, result: 
             raise PayloadError(problem)
         event = parse_event(body)
     except PayloadError as exc:
-        result.unparsable.append(f"delivery {_echo(delivery.id)} of call {_echo(delivery.call_id or '')}: {exc}")
+        result.unparsable.append(f"delivery {echoed(delivery.id)} of call {echoed(delivery.call_id or '')}: {exc}")
         return None
     result.unknown |= unknown_to_the_harness(event)
     return event
-
-
-def _echo(value: str) -> str:
-    """``value`` (input, echoed in a message) cut to ``ECHO_CHARS``."""
-    return value if len(value) <= ECHO_CHARS else f"{value[:ECHO_CHARS]}... ({len(value):,} characters)"
-
-
-def _listed(values: Sequence[str]) -> str:
-    """The first ``ECHO_ITEMS`` of ``values``, each cut, and how many more."""
-    shown = ", ".join(_echo(value) for value in values[:ECHO_ITEMS])
-    more = len(values) - ECHO_ITEMS
-    return f"{shown} and {more:,} more" if more > 0 else shown
 
 
 def unknown_to_the_harness(event: BaseEvent) -> set[str]:

@@ -44,7 +44,7 @@ from types import TracebackType
 from typing import Any
 
 from harness.delivery import Attempt, Delivery
-from harness.errors import ConfigError, DeliveryError
+from harness.errors import ConfigError, DeliveryError, echoed
 from harness.failure_kind import FailureKind, Source
 
 __all__ = ["DEFAULT_DB_PATH", "MEMORY", "CallState", "DeliveryLog", "StoredCall", "StoredDelivery"]
@@ -587,8 +587,7 @@ class DeliveryLog:
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
             ).fetchone()
             if row is None:
-                shown = delivery_id if len(delivery_id) <= 80 else delivery_id[:80] + "..."  # any input, any length
-                message = f"delivery {shown!r} is not in the delivery log {self._description}"
+                message = f"delivery {echoed(delivery_id, 80)!r} is not in the delivery log {self._description}"
                 raise DeliveryError(message + "; list deliveries with `harness deliveries`, or pass --db PATH")
             return self._with_attempts(connection, [row])[0]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, echoed_list
 
 if TYPE_CHECKING:
     from harness.checks.context import CheckContext
@@ -79,14 +79,8 @@ def select_checks(checks: Iterable[str] | None = None, exclude: Iterable[str] | 
     unknown = sorted({name for name in (wanted or []) + unwanted if name not in _REGISTRY})
     if unknown:
         valid = ", ".join(c.name for c in list_checks())
-        raise ConfigError(f"unknown check(s): {_some(unknown)}; valid checks: {valid}")
+        raise ConfigError(f"unknown check(s): {echoed_list(unknown, limit=80)}; valid checks: {valid}")
     selected = [c for c in list_checks() if (wanted is None or c.name in wanted) and c.name not in unwanted]
     if not selected:  # a run that checks nothing would pass, and say nothing
         raise ConfigError("no check selected: the names given leave none to run (list them: harness check --list)")
     return selected
-
-
-def _some(names: list[str], shown: int = 10) -> str:
-    """The first ``shown`` names, and how many more: a message stays readable whatever the input."""
-    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
-    return ", ".join(name[:80] for name in names[:shown]) + more

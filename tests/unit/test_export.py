@@ -14,8 +14,8 @@ from harness._fixture_files import MAX_ID_CHARS, fixture_name, safe_id
 from harness._scenario_settings import MAX_CONCURRENCY
 from harness.cli import main
 from harness.delivery import Attempt, Delivery, Source
-from harness.errors import ConfigError
-from harness.export import ECHO_CHARS, _scenario, export_captured, scenario_concurrency
+from harness.errors import ECHO_CHARS, ConfigError
+from harness.export import _scenario, export_captured, scenario_concurrency
 from harness.generate import simulate_call
 from harness.recording import RecordedCall, write_recording
 from harness.scenarios import load_scenario
