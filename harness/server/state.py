@@ -209,13 +209,13 @@ class CallsState:
             return  # erased for good: what goes out after the redaction (the analysis) is not kept either
         before = record.status
         record.updated_at = now()
-        stamp = wire.get("timestamp") if isinstance(wire.get("timestamp"), str) else None
+        stamp = _string(wire.get("timestamp"))
         call = _object(wire.get("call"))
         if kind == "call_started":
             record.call.update(call)
             record.call.pop("transcript", None)
             record.status = "started"
-            record.start_time = record.start_time or _text(record.call.get("start_time")) or stamp
+            record.start_time = record.start_time or _string(record.call.get("start_time")) or stamp
             record.logs.append(f"{stamp} call started")
         elif kind == "call_turn":
             # The turn, from "turn" or else the legacy "body" (the only one in 2025 payloads).
@@ -234,7 +234,7 @@ class CallsState:
             record.status = str(kind).removeprefix("call_")
             self._ended[record.id] = None
             record.start_time = record.start_time or stamp
-            record.end_time = _text(record.call.get("end_time")) or stamp
+            record.end_time = _string(record.call.get("end_time")) or stamp
             reason = call.get("end_reason") or wire.get("end_reason")
             record.logs.append(f"{stamp} call {record.status}" + (f" ({reason})" if reason else ""))
         elif kind == "post_call_analysis":
@@ -253,8 +253,8 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _text(value: Any) -> str | None:
-    """``value`` if it is a string, else None (a time in a payload may be anything)."""
+def _string(value: Any) -> str | None:
+    """``value`` if it is a string, else None (a time in a payload may be anything; it is not converted)."""
     return value if isinstance(value, str) else None
 
 
