@@ -11,12 +11,15 @@ the WAL file, in the operating system's hands: a process killed with SIGKILL los
 Only a crash of the machine itself may lose the last transactions (``synchronous=NORMAL``).
 
 Write-ahead: the delivery engine also records each attempt's *intent* (:meth:`DeliveryLog.record_intent`)
-and waits until it is committed before the request's first byte is written, so nothing sent goes
-unrecorded. An intent is committed without the 5 ms linger, together with whatever else is queued by
-then. Its outcome replaces it later. An intent left without an outcome, because the process that wrote
-it has stopped (killed, crashed, or closed the log with the attempt in flight), is marked with the failure
-kind ``unknown`` when a log is opened (or closed): the receiver may or may not have got that request.
-Intents of a process still running are left alone: they read as in flight (``Attempt.in_flight``).
+before the request's first byte is written, so nothing sent goes unrecorded. The intent is appended to the
+intent journal beside the log (:mod:`harness._intent_journal`: a copy into a mapped file, on disk in the same
+sense as a commit, without waiting for the writer thread) and then queued for the log, where it shows as
+an attempt in flight (``Attempt.in_flight``) within ``INTENT_HOLD``, or at once after :meth:`~DeliveryLog.flush`.
+Its outcome replaces it; one that arrives first makes the intent's own row unnecessary, which is the usual
+case. An intent left without an outcome, because the process that wrote it has stopped (killed, crashed,
+or closed the log with the attempt in flight), is marked with the failure kind ``unknown`` when a log is
+opened (or closed), whether the log or only the journal holds it: the receiver may or may not have got that
+request. Intents of a process still running are left alone.
 
 Schema changes are ordered, additive steps (``_MIGRATIONS``) applied by ``PRAGMA user_version``; each
 step is idempotent, so a log written by any earlier version opens and is brought up to date.
@@ -24,7 +27,6 @@ step is idempotent, so a log written by any earlier version opens and is brought
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import functools
@@ -41,8 +43,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
+from harness._intent_journal import IntentJournal, JournalRecord, journal_files, read_records
 from harness.delivery import Attempt, Delivery
 from harness.errors import ConfigError, DeliveryError, echoed
 from harness.failure_kind import FailureKind, Source
@@ -55,6 +58,9 @@ MEMORY = ":memory:"
 QUEUE_LIMIT = 10_000
 # The longest a record waits for others to share its commit; "recorded" is at most this (plus the write) away.
 COMMIT_INTERVAL = 0.005
+# How long an intent may wait for its outcome before it is written as an attempt in flight (flush() writes
+# them at once): what another process reading the log may lag behind on requests still unanswered.
+INTENT_HOLD = 1.0
 BATCH_LIMIT = 2_000
 # Characters of a body kept by StoredDelivery.to_dict(); the log itself keeps the full request body.
 TEXT_CAP = 64 * 1024
@@ -291,26 +297,85 @@ def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
 
 
 _Row = tuple[_Statement, tuple[Any, ...]]  # (statement, parameters): one write for the writer thread
-_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]  # resolved on its loop once committed
+
+
+def _intent_rows(intent: JournalRecord, owner: str | None) -> list[_Row]:
+    """The rows of an intent: its delivery, and its attempt in flight for ``owner`` (``unknown`` without one)."""
+    delivery_row = (
+        intent.delivery_id,
+        intent.url,
+        intent.event_type,
+        intent.call_id,
+        intent.body,
+        intent.created_at,
+        0,
+        intent.number,
+        intent.replay_of,
+        intent.source,
+    )
+    failure, error = (None, None) if owner is not None else (FailureKind.UNKNOWN.value, UNKNOWN_OUTCOME)
+    attempt_row = (
+        intent.delivery_id,
+        intent.number,
+        intent.attempt_url,
+        intent.request_headers_json,
+        intent.started_at,
+        0.0,
+        None,
+        "{}",
+        b"",
+        0,
+        failure,
+        error,
+        int(owner is not None),
+        owner,
+    )
+    return [(_UPSERT_DELIVERY, delivery_row), (_INSERT_ATTEMPT, attempt_row)]
+
+
+class _Intent(NamedTuple):
+    """An attempt about to be sent, as queued for the writer: its record, and the bytes the journal holds."""
+
+    record: JournalRecord
+    encoded: bytes  # b"" for an in-memory log, which keeps no journal
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.record.delivery_id, self.record.number
 
 
 class _Writer:
     """The thread that owns all writes: drains the queue, one transaction per batch.
 
     Group commit: once a record arrives, the writer waits up to ``COMMIT_INTERVAL`` for more (less if
-    someone flushes or the batch is full, not at all when an intent is waited on), then writes them all
-    with one multi-row INSERT per table and chunk, and one commit. Few, large transactions keep the
-    writer's share of the GIL and of the disk small. Kept apart from DeliveryLog so a finalizer can stop
-    it without keeping the log alive.
+    someone flushes or the batch is full), then writes them all with one multi-row INSERT per table and
+    chunk, and one commit. Few, large transactions keep the writer's share of the GIL and of the disk small.
+
+    Intents arrive already on disk, in the journal (:mod:`harness._intent_journal`). The writer holds each
+    back for up to ``INTENT_HOLD``: an outcome that arrives by then replaces it without the intent ever
+    being written as a row of its own (most do: a delivery takes milliseconds), and one still unanswered
+    becomes an attempt in flight; :meth:`flush` writes every intent held. After each commit the journal
+    file that took the appends until then is emptied, once the intents still held are appended to the other.
+    Kept apart from DeliveryLog so a finalizer can stop it without keeping the log alive.
     """
 
-    def __init__(self, connection: sqlite3.Connection, lock: threading.Lock, description: str) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        lock: threading.Lock,
+        description: str,
+        owner: str,
+        journal: IntentJournal | None,
+    ) -> None:
         self.connection = connection
         self.lock = lock  # serialises the connection between this thread and readers
         self.description = description
+        self.owner = owner
+        self.journal = journal
         self.condition = threading.Condition()
-        self.pending: list[_Row] = []
-        self.waiters: list[_Waiter] = []
+        self.pending: list[_Row | _Intent] = []
+        # Intents without an outcome yet, oldest first, with when the writer took them; the writer's alone.
+        self.held: dict[tuple[str, int], tuple[_Intent, float]] = {}
         self.submitted = 0
         self.committed = 0
         self.flushing = 0
@@ -320,25 +385,47 @@ class _Writer:
         self.thread = threading.Thread(target=self._run, name=f"delivery-log-writer {description}", daemon=True)
         self.thread.start()
 
-    def submit(self, rows: Sequence[_Row], waiter: _Waiter | None = None) -> None:
+    def submit(self, rows: Sequence[_Row]) -> None:
         with self.condition:
-            self._raise_failure()
-            while len(self.pending) >= QUEUE_LIMIT and self.failure is None:
-                self.condition.wait()
-            self._raise_failure()
-            if self.stopping:
-                raise DeliveryError(f"delivery log {self.description} is closed; open a new DeliveryLog to record")
+            self._wait_for_room()
             self.pending.extend(rows)
-            self.submitted += 1
-            if waiter is not None:
-                self.waiters.append(waiter)
-            # Waking the writer for every record would cost more than the write: only when it sleeps, or
-            # lingers while someone waits.
-            if self.idle or waiter is not None or len(self.pending) >= BATCH_LIMIT:
-                self.condition.notify_all()
+            self._submitted()
+
+    def submit_intent(self, record: JournalRecord) -> None:
+        """Put ``record`` on disk (the journal), then queue it for the log; DeliveryError if the disk refuses."""
+        intent = _Intent(record, record.encode() if self.journal is not None else b"")
+        with self.condition:
+            self._wait_for_room()
+            if self.journal is not None:
+                try:
+                    self.journal.append(intent.encoded)
+                except OSError as exc:
+                    reason = exc.strerror or str(exc)
+                    message = f"delivery log {self.description}: cannot record an attempt before sending it ({reason})"
+                    raise DeliveryError(message + "; check the disk and the path") from exc
+            self.pending.append(intent)
+            self._submitted()
+
+    def _wait_for_room(self) -> None:
+        self._raise_failure()
+        while len(self.pending) >= QUEUE_LIMIT and self.failure is None:
+            self.condition.wait()
+        self._raise_failure()
+        if self.stopping:
+            raise DeliveryError(f"delivery log {self.description} is closed; open a new DeliveryLog to record")
+
+    def _submitted(self) -> None:
+        self.submitted += 1
+        # Waking the writer for every record would cost more than the write: only when it sleeps.
+        if self.idle or len(self.pending) >= BATCH_LIMIT:
+            self.condition.notify_all()
 
     def flush(self) -> None:
         with self.condition:
+            self._raise_failure()
+            if self.committed < self.submitted or self.held:
+                # One more batch, taken after this call: it writes every intent still held.
+                self.submitted += 1
             target = self.submitted
             self.flushing += 1
             self.condition.notify_all()
@@ -350,7 +437,7 @@ class _Writer:
             self._raise_failure()
 
     def stop(self) -> None:
-        """Commit what is queued, then end the thread; idempotent."""
+        """Commit what is queued and held, then end the thread; idempotent."""
         with self.condition:
             self.stopping = True
             self.condition.notify_all()
@@ -365,25 +452,42 @@ class _Writer:
         message = f"delivery log {self.description}: cannot write ({self.failure}); check the disk and the path"
         return DeliveryError(message)
 
-    def _next_batch(self) -> tuple[list[_Row], int, list[_Waiter]] | None:
-        """Wait for records, linger briefly for more, and take them all; None once stopped and drained."""
+    def _next_batch(self) -> tuple[list[_Row | _Intent], int, bool, int | None] | None:
+        """Wait for records (or an intent held long enough), linger briefly for more, and take them all.
+
+        Returns the batch, the count it brings ``committed`` to, whether to write every intent held (a
+        flush, or the end), and the journal file that took the appends until now (appends go to the other
+        one from here on); None once stopped with nothing left.
+        """
         with self.condition:
             self.idle = True
-            while not self.pending and not self.stopping:
-                self.condition.wait()
+            while self.committed == self.submitted and not self.stopping:  # nothing recorded, nobody flushing
+                wait = self._until_an_intent_is_due()
+                if wait is not None and wait <= 0:
+                    break
+                self.condition.wait(wait)
             self.idle = False
-            if not self.pending:
+            if self.stopping and not self.pending and not self.held:
+                self.committed = self.submitted  # a flush waiting for nothing more returns
+                self.condition.notify_all()
                 return None
             deadline = time.monotonic() + COMMIT_INTERVAL
-            while not (self.stopping or self.flushing or self.waiters or len(self.pending) >= BATCH_LIMIT):
+            while self.pending and not (self.stopping or self.flushing or len(self.pending) >= BATCH_LIMIT):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self.condition.wait(remaining)
             batch, self.pending = self.pending, []
-            waiters, self.waiters = self.waiters, []
+            everything = self.stopping or self.flushing > 0
+            journal_half = self.journal.rotate() if self.journal is not None else None
             self.condition.notify_all()  # room in the queue again
-            return batch, self.submitted, waiters
+            return batch, self.submitted, everything, journal_half
+
+    def _until_an_intent_is_due(self) -> float | None:
+        """Seconds until the oldest intent held must be written (None when none is held)."""
+        for _, since in self.held.values():
+            return since + INTENT_HOLD - time.monotonic()
+        return None
 
     def _insert(self, statement: _Statement, rows: list[tuple[Any, ...]]) -> None:
         start = 0
@@ -393,48 +497,49 @@ class _Writer:
                 self.connection.execute(statement.sql(size), [value for row in chunk for value in row])
                 start += size
 
+    def _rows_to_write(self, batch: list[_Row | _Intent], everything: bool) -> dict[_Statement, list[tuple[Any, ...]]]:
+        """The batch's rows per statement, in order, and the intents held that are due (all with ``everything``)."""
+        now = time.monotonic()
+        by_statement: dict[_Statement, list[tuple[Any, ...]]] = {}
+        for item in batch:  # dicts keep insertion order: calls, deliveries, attempts
+            if isinstance(item, _Intent):
+                self.held[item.key] = (item, now)
+                continue
+            statement, parameters = item
+            if statement is _INSERT_ATTEMPT:  # an outcome: it stands for its intent, written or not
+                self.held.pop((parameters[0], parameters[1]), None)
+            by_statement.setdefault(statement, []).append(parameters)
+        while self.held:
+            key, (intent, since) = next(iter(self.held.items()))
+            if not everything and now - since < INTENT_HOLD:
+                break
+            del self.held[key]
+            for statement, parameters in _intent_rows(intent.record, self.owner):
+                by_statement.setdefault(statement, []).append(parameters)
+        return by_statement
+
     def _run(self) -> None:
         while (taken := self._next_batch()) is not None:
-            batch, done, waiters = taken
-            by_statement: dict[_Statement, list[tuple[Any, ...]]] = {}
-            for statement, parameters in batch:  # dicts keep insertion order: calls, deliveries, attempts
-                by_statement.setdefault(statement, []).append(parameters)
+            batch, done, everything, journal_half = taken
             try:
+                by_statement = self._rows_to_write(batch, everything)
                 with self.lock, self.connection:
                     for statement, rows in by_statement.items():
                         self._insert(statement, rows)
+                if self.journal is not None and journal_half is not None:
+                    # The emptied file's intents are each in the log now, or held and appended to the other.
+                    if self.held:
+                        with self.condition:  # the sending thread appends to the same file
+                            self.journal.append(b"".join(intent.encoded for intent, _ in self.held.values()))
+                    self.journal.truncate(journal_half)
             except BaseException as exc:  # reported to the recording thread by submit() and flush()
                 with self.condition:
                     self.failure = exc
-                    waiters += self.waiters
-                    self.waiters = []
                     self.condition.notify_all()
-                _wake(waiters, self._error())
                 return
             with self.condition:
                 self.committed = done
                 self.condition.notify_all()
-            _wake(waiters, None)
-
-
-def _wake(waiters: list[_Waiter], error: DeliveryError | None) -> None:
-    """Resolve each waiter's future on its own loop: one call per loop, whatever the number of waiters."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-    for loop, future in waiters:
-        by_loop.setdefault(loop, []).append(future)
-    for loop, futures in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
-            loop.call_soon_threadsafe(_resolve, futures, error)
-
-
-def _resolve(futures: list[asyncio.Future[None]], error: DeliveryError | None) -> None:
-    for future in futures:
-        if future.done():
-            continue  # cancelled while waiting
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
 
 
 class DeliveryLog:
@@ -451,15 +556,19 @@ class DeliveryLog:
         # Names the intents this log writes, so that a log opened elsewhere can tell whether their writer lives.
         self._owner = f"{os.getpid()}:{_OWN_START}:{secrets.token_hex(6)}"
         _LIVE_OWNERS.add(self._owner)
+        journal: IntentJournal | None = None
         try:
-            _settle_orphaned_intents(self._connection)
-        except sqlite3.Error as exc:
+            _settle_orphaned_intents(self._connection, self.path)
+            if isinstance(self.path, Path):  # an in-memory log ends with its process: nothing to recover
+                journal = IntentJournal(self.path, self._owner)
+        except (sqlite3.Error, OSError) as exc:
             _LIVE_OWNERS.discard(self._owner)
             self._connection.close()
-            message = f"delivery log {self._description}: cannot use it ({exc}); pass another --db PATH"
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            message = f"delivery log {self._description}: cannot use it ({reason}); pass another --db PATH"
             raise ConfigError(message) from exc
         self._lock = threading.Lock()
-        self._writer = _Writer(self._connection, self._lock, self._description)
+        self._writer = _Writer(self._connection, self._lock, self._description, self._owner, journal)
         self._closed = False
         # query()'s own read-only connection to a file log, opened on first use.
         self._reader: sqlite3.Connection | None = None
@@ -495,23 +604,34 @@ class DeliveryLog:
     def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         """Queue one attempt's outcome (and its delivery's row) for the writer; returns without touching the disk."""
         self._check_open()
-        self._writer.submit(self._rows(delivery, attempt, intent=False))
+        self._writer.submit(self._rows(delivery, attempt))
 
     async def record_intent(self, delivery: Delivery, attempt: Attempt) -> None:
-        """Record that ``attempt`` is about to be sent; returns once that is committed (see the module docstring).
+        """Record that ``attempt`` is about to be sent; returns once that is on disk (see the module docstring).
 
         The delivery engine awaits this before writing the request's first byte, then records the outcome
         with :meth:`record_attempt`, which replaces the intent.
         """
         self._check_open()
-        loop = asyncio.get_running_loop()
-        committed: asyncio.Future[None] = loop.create_future()
-        self._writer.submit(self._rows(delivery, attempt, intent=True), (loop, committed))
-        await committed
-
-    def _rows(self, delivery: Delivery, attempt: Attempt, *, intent: bool) -> list[_Row]:
         created_at = delivery.attempts[0].started_at if delivery.attempts else attempt.started_at
-        ok = not intent and attempt.ok
+        intent = JournalRecord(
+            delivery.id,
+            delivery.url,
+            delivery.event_type,
+            delivery.call_id,
+            created_at,
+            delivery.replay_of,
+            delivery.source,
+            attempt.number,
+            attempt.url,
+            _headers_json(attempt.request_headers),
+            attempt.started_at,
+            delivery.body,
+        )
+        self._writer.submit_intent(intent)
+
+    def _rows(self, delivery: Delivery, attempt: Attempt) -> list[_Row]:
+        created_at = delivery.attempts[0].started_at if delivery.attempts else attempt.started_at
         delivery_row = (
             delivery.id,
             delivery.url,
@@ -519,7 +639,7 @@ class DeliveryLog:
             delivery.call_id,
             delivery.body,
             created_at,
-            int(ok),
+            int(attempt.ok),
             attempt.number,
             delivery.replay_of,
             delivery.source,
@@ -537,8 +657,8 @@ class DeliveryLog:
             int(attempt.response_truncated),
             attempt.failure,
             attempt.error,
-            int(intent),
-            self._owner if intent else None,
+            0,
+            None,
         )
         return [(_UPSERT_DELIVERY, delivery_row), (_INSERT_ATTEMPT, attempt_row)]
 
@@ -780,6 +900,9 @@ def _shutdown(writer: _Writer, connection: sqlite3.Connection, owner: str) -> No
     except sqlite3.Error:
         pass  # the writer's own failure, if any, is what close() reports
     finally:
+        if writer.journal is not None:
+            # Every intent is in the log once the writer has committed them all; else the next open reads them.
+            writer.journal.close(remove=writer.failure is None)
         _LIVE_OWNERS.discard(owner)
         connection.close()
 
@@ -827,8 +950,13 @@ def _owner_alive(owner: str) -> bool:
     return start == "" or _process_start(pid) == start
 
 
-def _settle_orphaned_intents(connection: sqlite3.Connection) -> None:
-    """Mark ``unknown`` the intents whose writer stopped before recording their outcome."""
+def _settle_orphaned_intents(connection: sqlite3.Connection, path: str | Path) -> None:
+    """Mark ``unknown`` the intents whose writer stopped before recording their outcome: those in its journal
+    files that never reached the log, and those the log holds in flight."""
+    if isinstance(path, Path):
+        for owner, journal in journal_files(path):
+            if not _owner_alive(owner):
+                _recover_journal(connection, journal)
     owners = [row[0] for row in connection.execute("SELECT DISTINCT owner FROM attempts WHERE pending = 1")]
     orphaned = [owner for owner in owners if owner is None or not _owner_alive(owner)]
     if not orphaned:
@@ -839,6 +967,24 @@ def _settle_orphaned_intents(connection: sqlite3.Connection) -> None:
                 connection.execute(_SETTLE.replace("owner = ?", "owner IS NULL"), (UNKNOWN_OUTCOME,))
             else:
                 connection.execute(_SETTLE, (UNKNOWN_OUTCOME, owner))
+
+
+def _recover_journal(connection: sqlite3.Connection, journal: Path) -> None:
+    """Record as ``unknown`` each intent of a dead writer's journal file the log lacks, then delete the file.
+
+    An intent the log has (its outcome, or the attempt in flight) is left as it is: the writer had committed
+    it, and was stopped before emptying the file.
+    """
+    with connection:
+        for intent in read_records(journal):
+            known = connection.execute(
+                "SELECT 1 FROM attempts WHERE delivery_id = ? AND number = ?", (intent.delivery_id, intent.number)
+            ).fetchone()
+            if known is None:
+                for statement, parameters in _intent_rows(intent, None):
+                    connection.execute(statement.sql(1), parameters)
+    with contextlib.suppress(FileNotFoundError):  # another process recovered it at the same time
+        journal.unlink()
 
 
 def _refuse_other_files(path: Path) -> None:

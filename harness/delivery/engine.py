@@ -226,10 +226,13 @@ class Deliverer:
                 started = time.perf_counter()
                 try:
                     # One deadline for connecting, sending and reading the whole (capped) response.
-                    async with asyncio.timeout(self.settings.timeout):
-                        response = await pool.post(
-                            Target.parse(target), headers, delivery.body, limit=self.settings.max_response_bytes
-                        )
+                    response = await pool.post(
+                        Target.parse(target),
+                        headers,
+                        delivery.body,
+                        limit=self.settings.max_response_bytes,
+                        deadline=asyncio.get_running_loop().time() + self.settings.timeout,
+                    )
                     attempt.status = response.status
                     attempt.response_headers = response.headers
                     attempt.response_body = response.body
@@ -250,7 +253,8 @@ class Deliverer:
                 self.recorder.record_attempt(delivery, attempt)
             raise
         if attempt.failure is None and attempt.status is not None:
-            failed = classify_status(attempt.status, attempt.header("Location"))
+            location = attempt.header("Location") if 300 <= attempt.status < 400 else None
+            failed = classify_status(attempt.status, location)
             if failed is not None:
                 attempt.failure, attempt.error = failed
         mask_echoes(attempt, secrets)

@@ -4,15 +4,19 @@ writer is gone read as ``unknown``, and schema migrations that bring any older l
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from harness import store
+from harness._intent_journal import IntentJournal, journal_files, read_records
 from harness.delivery import Attempt, Deliverer, Delivery, FailureKind, mask_secret, webhook_headers
 from harness.errors import ConfigError, DeliveryError
 from harness.serving import AppServer
@@ -45,13 +49,41 @@ def pending_rows(path: Path) -> list[tuple[str, int, int, str | None]]:
         other.close()
 
 
+def journal_intents(path: Path) -> list[tuple[str, int, str]]:
+    """(delivery id, attempt number, request headers) of every intent in the journal files beside the log."""
+    return sorted(
+        (intent.delivery_id, intent.number, intent.request_headers_json)
+        for _, journal in journal_files(path)
+        for intent in read_records(journal)
+    )
+
+
 async def test_an_intent_is_on_disk_when_record_intent_returns(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
     with DeliveryLog(path) as log:
         delivery = new_delivery()
         await log.record_intent(delivery, new_attempt(delivery))
 
-        # No flush: record_intent returns only once the intent is committed.
+        # No flush: the journal holds it the moment record_intent returns, the secret masked.
+        assert journal_intents(path) == [
+            ("dlv_w", 1, '{"Content-Type": "application/json", "X-Webhook-Secret": "***"}')
+        ]
+    assert journal_intents(path) == []  # closed: every intent is in the log, the journal files are gone
+
+
+def test_an_intent_left_unanswered_becomes_a_row_in_flight_by_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "INTENT_HOLD", 0.05)
+    path = tmp_path / "log.db"
+    with DeliveryLog(path) as log:
+        delivery = new_delivery()
+        asyncio.run(log.record_intent(delivery, new_attempt(delivery)))
+
+        # No flush and nothing else recorded: the writer wakes up for it once it has waited INTENT_HOLD.
+        deadline = time.monotonic() + 30
+        while not pending_rows(path) and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert pending_rows(path) == [("dlv_w", 1, 1, None)]
 
 
@@ -108,38 +140,88 @@ async def test_closing_with_an_intent_in_flight_leaves_it_unknown(tmp_path: Path
     assert stored.attempts[0].request_headers["X-Webhook-Secret"] == "***"
 
 
+# A process that records intents, then dies without a word (os._exit skips every cleanup). The first intent
+# is written to the log as in flight (the flush), the second is only in the journal.
+DYING_CHILD = (
+    "import asyncio, os, sys\n"
+    "from harness.delivery import Attempt, Delivery\n"
+    "from harness.store import DeliveryLog\n"
+    "async def main():\n"
+    "    log = DeliveryLog(sys.argv[1])\n"
+    "    for name in ('dlv_flushed', 'dlv_journal'):\n"
+    "        delivery = Delivery(id=name, url='http://127.0.0.1:9/', body=b'{}')\n"
+    "        attempt = Attempt(number=1, url=delivery.url, request_headers={}, started_at=1.0)\n"
+    "        await log.record_intent(delivery, attempt)\n"
+    "        if name == 'dlv_flushed':\n"
+    "            log.flush()\n"
+    "    os._exit(0)\n"
+    "asyncio.run(main())\n"
+)
+
+
 def test_an_intent_whose_process_is_gone_is_unknown_when_the_log_is_opened(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
-    # A process that records an intent, then dies without a word (os._exit skips every cleanup).
-    script = (
-        "import asyncio, os, sys\n"
-        "from harness.delivery import Attempt, Delivery\n"
-        "from harness.store import DeliveryLog\n"
-        "async def main():\n"
-        "    log = DeliveryLog(sys.argv[1])\n"
-        "    delivery = Delivery(id='dlv_gone', url='http://127.0.0.1:9/', body=b'{}')\n"
-        "    attempt = Attempt(number=1, url=delivery.url, request_headers={}, started_at=1.0)\n"
-        "    await log.record_intent(delivery, attempt)\n"
-        "    os._exit(0)\n"
-        "asyncio.run(main())\n"
-    )
-    subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=60)
-    assert pending_rows(path) == [("dlv_gone", 1, 1, None)]
+    subprocess.run([sys.executable, "-c", DYING_CHILD, str(path)], check=True, timeout=60)
+    assert pending_rows(path) == [("dlv_flushed", 1, 1, None)]
+    # The flushed intent is in the log, and the journal file that held it was emptied after the commit.
+    assert [intent[0] for intent in journal_intents(path)] == ["dlv_journal"]
 
     with DeliveryLog(path) as log:
-        [attempt] = log.get_delivery("dlv_gone").attempts
+        attempts = {name: log.get_delivery(name).attempts for name in ("dlv_flushed", "dlv_journal")}
+        assert log.count() == 2
 
-    assert (attempt.failure, attempt.in_flight) == (FailureKind.UNKNOWN, False)
-    assert pending_rows(path) == [("dlv_gone", 1, 0, "unknown")]
+    for [attempt] in attempts.values():
+        assert (attempt.failure, attempt.error, attempt.in_flight) == (FailureKind.UNKNOWN, UNKNOWN_OUTCOME, False)
+    assert pending_rows(path) == [("dlv_flushed", 1, 0, "unknown"), ("dlv_journal", 1, 0, "unknown")]
+    assert journal_intents(path) == []  # read back once, then deleted
 
 
-async def test_many_intents_at_once_are_each_committed(tmp_path: Path) -> None:
+def test_a_dead_writers_journal_adds_nothing_the_log_already_has(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    subprocess.run([sys.executable, "-c", DYING_CHILD, str(path)], check=True, timeout=60)
+    [(_, journal), *_] = [item for item in journal_files(path) if list(read_records(item[1]))]
+    stale = journal.read_bytes()
+
+    with DeliveryLog(path) as log:
+        assert log.count() == 2
+    journal.write_bytes(stale)  # as if the writer had been killed after committing, before emptying the file
+    with DeliveryLog(path) as log:
+        assert log.count() == 2
+        assert [len(log.get_delivery(name).attempts) for name in ("dlv_flushed", "dlv_journal")] == [1, 1]
+
+
+async def test_the_journal_of_a_live_writer_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    with DeliveryLog(path) as writer:
+        delivery = new_delivery()
+        await writer.record_intent(delivery, new_attempt(delivery))
+        DeliveryLog(path).close()  # another log opened and closed on the file while the writer still sends
+
+        assert [intent[0] for intent in journal_intents(path)] == ["dlv_w"]
+        [attempt] = writer.get_delivery("dlv_w").attempts
+    assert (attempt.in_flight, attempt.failure) == (True, None)
+
+
+async def test_many_intents_at_once_are_each_recorded(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
     with DeliveryLog(path) as log:
         deliveries = [new_delivery(f"dlv_{index:03}") for index in range(200)]
         await asyncio.gather(*(log.record_intent(d, new_attempt(d)) for d in deliveries))
 
+        assert len(journal_intents(path)) == 200
+        log.flush()
         assert len(pending_rows(path)) == 200
+
+
+async def test_an_intent_the_journal_cannot_hold_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(self: IntentJournal, record: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with DeliveryLog(tmp_path / "log.db") as log:
+        monkeypatch.setattr(IntentJournal, "append", disk_full)
+        delivery = new_delivery()
+        with pytest.raises(DeliveryError, match=r"cannot record an attempt before sending it \(No space left"):
+            await log.record_intent(delivery, new_attempt(delivery))
 
 
 async def test_an_intent_the_log_cannot_write_raises_instead_of_hanging(tmp_path: Path) -> None:
@@ -150,11 +232,14 @@ async def test_an_intent_the_log_cannot_write_raises_instead_of_hanging(tmp_path
         other.commit()
         other.close()
         delivery = new_delivery()
+        await log.record_intent(delivery, new_attempt(delivery))  # in the journal: the log is not needed yet
         with pytest.raises(DeliveryError, match="cannot write"):
-            async with asyncio.timeout(30):
-                await log.record_intent(delivery, new_attempt(delivery))
+            await asyncio.to_thread(log.flush)
+        with pytest.raises(DeliveryError, match="cannot write"):
+            await log.record_intent(delivery, new_attempt(delivery, number=2))
         with pytest.raises(DeliveryError, match="cannot write"):
             log.close()
+    assert [intent[0] for intent in journal_intents(path)] == ["dlv_w"]  # kept for the next open to read
 
 
 # -- migrations -------------------------------------------------------------------------------------------
@@ -229,18 +314,16 @@ def test_a_log_from_a_newer_harness_is_refused(tmp_path: Path) -> None:
         DeliveryLog(path)
 
 
-async def test_the_deliverer_commits_the_intent_before_the_request_arrives(tmp_path: Path) -> None:
+async def test_the_deliverer_records_the_intent_before_the_request_arrives(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
-    seen_on_arrival: list[list[tuple[str, int, str, str | None]]] = []
+    seen_on_arrival: list[list[tuple[str, int, str]]] = []
+    secret_on_disk: list[Path] = []
 
     async def hook(request: web.Request) -> web.Response:
         await request.read()
-        other = sqlite3.connect(path)  # what is on disk the moment the request has arrived
-        try:
-            query = "SELECT delivery_id, pending, request_headers, failure FROM attempts"
-            seen_on_arrival.append([tuple(row) for row in other.execute(query)])
-        finally:
-            other.close()
+        # What is on disk the moment the request has arrived (the journal: this process still lives).
+        seen_on_arrival.append(journal_intents(path))
+        secret_on_disk.extend(await asyncio.to_thread(files_holding, SECRET.encode(), tmp_path))
         return web.Response(text="ok")
 
     app = web.Application()
@@ -251,12 +334,17 @@ async def test_the_deliverer_commits_the_intent_before_the_request_arrives(tmp_p
                 delivery = await deliverer.deliver(b'{"type":"call_started"}', delivery_id="dlv_ahead")
             stored = log.get_delivery("dlv_ahead")
 
-    [[(delivery_id, pending, headers, failure)]] = seen_on_arrival
-    assert (delivery_id, pending, failure) == ("dlv_ahead", 1, None)
+    [[(delivery_id, number, headers)]] = seen_on_arrival
+    assert (delivery_id, number) == ("dlv_ahead", 1)
     assert json.loads(headers) == {"Content-Type": "application/json", "X-Webhook-Secret": "***"}
+    assert secret_on_disk == []
     assert delivery.ok
     assert [(a.status, a.in_flight) for a in stored.attempts] == [(200, False)]
-    assert not await asyncio.to_thread(lambda: [f for f in tmp_path.iterdir() if SECRET.encode() in f.read_bytes()])
+    assert await asyncio.to_thread(files_holding, SECRET.encode(), tmp_path) == []
+
+
+def files_holding(data: bytes, folder: Path) -> list[Path]:
+    return [path for path in folder.iterdir() if data in path.read_bytes()]
 
 
 async def test_a_cancelled_attempt_replaces_its_intent(tmp_path: Path) -> None:

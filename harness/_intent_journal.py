@@ -1,0 +1,246 @@
+"""The intent journal: each attempt appended to a file beside the delivery log before its request goes out.
+
+Why a file of its own, not a SQLite row: an intent must be on disk before the request's first byte, and
+waiting for the log's writer thread to commit it (a thread switch, a transaction, a switch back) on every
+delivery cost ``harness send`` a fifth of its rate. An append is a copy into a shared file mapping, whose
+pages are the OS's as soon as they are written, so a process killed with SIGKILL loses none (as a WAL
+commit with ``synchronous=NORMAL``: only a crash of the machine may lose the last ones).
+
+The writer thread still turns each intent into a row (an attempt in flight), unless the attempt's outcome
+reached it first, which then stands for both. So the journal only needs the intents the log has not yet
+committed: it is two files, one taking appends while the other's intents are being committed, emptied once
+they are (the intents still waiting for an outcome are appended to the other first). When a log opens, the
+files of writers that are gone are read back (:func:`read_records`), their intents not in the log are
+recorded as ``unknown``, and the files are deleted.
+
+Record: ``b"<header length> <body length>\\n"``, a JSON array (:class:`JournalRecord`'s fields but the body),
+then the body's exact bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import mmap
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+__all__ = ["IntentJournal", "JournalRecord", "journal_files", "read_records"]
+
+# Reading back, a record larger than this is skipped rather than read into memory: events are a few MiB at
+# most, and harness listen takes bodies up to 32 MiB; such an intent is recovered only if the log holds it.
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = 64 * 1024 * 1024
+_MAX_PREFIX_BYTES = 32
+# Each journal file starts this large (the intents of a few thousand deliveries), and doubles when a burst needs it.
+INITIAL_FILE_BYTES = 4 * 1024 * 1024
+_ZEROS = bytes(256 * 1024)
+_HALVES = ("a", "b")
+
+
+class JournalRecord(NamedTuple):
+    """One attempt about to be sent: its delivery (body included) and the attempt's request.
+
+    A named tuple: made once per delivery on the sending thread, where every microsecond counts.
+    """
+
+    delivery_id: str
+    url: str
+    event_type: str | None
+    call_id: str | None
+    created_at: float
+    replay_of: str | None
+    source: str
+    number: int
+    attempt_url: str
+    request_headers_json: str
+    started_at: float
+    body: bytes
+
+    def encode(self) -> bytes:
+        header = json.dumps(self[:-1]).encode()
+        return b"%d %d\n%s%s" % (len(header), len(self.body), header, self.body)
+
+
+def journal_files(log_path: Path) -> Iterator[tuple[str, Path]]:
+    """``(owner, path)`` of every journal file beside the delivery log at ``log_path``."""
+    prefix = f"{log_path.name}-intents."
+    try:
+        entries = list(log_path.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(prefix):
+            continue
+        owner, _, half = name[len(prefix) :].rpartition(".")
+        if half in _HALVES and owner:
+            yield owner.replace(".", ":"), entry
+
+
+def read_records(path: Path) -> Iterator[JournalRecord]:
+    """The records in a journal file, in order, up to the first that is cut short or malformed."""
+    try:
+        # Without blocking: a named pipe put in a journal's place must not hang the log's opening.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        return
+    with os.fdopen(descriptor, "rb") as stream:
+        while True:
+            prefix = stream.readline(_MAX_PREFIX_BYTES)
+            try:
+                header_length, body_length = (int(part) for part in prefix.split())
+            except ValueError:
+                return  # the end of the file, or not a record this module wrote
+            if not (prefix.endswith(b"\n") and header_length > 0 and body_length >= 0):
+                return
+            if header_length > MAX_HEADER_BYTES or body_length > MAX_BODY_BYTES:
+                stream.seek(header_length + body_length, os.SEEK_CUR)  # too large to hold in memory: skipped
+                continue
+            header, body = stream.read(header_length), stream.read(body_length)
+            if len(header) < header_length or len(body) < body_length:
+                return  # cut short: the process died while appending it, before its request went out
+            try:
+                fields = json.loads(header)
+            except ValueError:
+                return
+            if not _well_formed(fields):
+                return
+            yield JournalRecord(*fields, body)  # type: ignore[call-arg]
+
+
+# The JSON types of JournalRecord's fields but the body, in order (None where a field may be null).
+_FIELD_TYPES: tuple[tuple[type, ...], ...] = (
+    (str,),
+    (str,),
+    (str, type(None)),
+    (str, type(None)),
+    (int, float),
+    (str, type(None)),
+    (str,),
+    (int,),
+    (str,),
+    (str,),
+    (int, float),
+)
+
+
+def _well_formed(fields: object) -> bool:
+    return (
+        isinstance(fields, list)
+        and len(fields) == len(_FIELD_TYPES)
+        and all(
+            isinstance(value, types) and not isinstance(value, bool)
+            for value, types in zip(fields, _FIELD_TYPES, strict=True)
+        )
+    )
+
+
+class IntentJournal:
+    """The two journal files of one open delivery log (see the module docstring); not thread-safe by itself:
+    the log's writer calls every method under one lock.
+
+    Each file is mapped into memory, so an append is a copy, not a system call: a ``write`` would release
+    the interpreter to the writer thread and wait to get it back, on every delivery. Pages of a shared
+    file mapping belong to the OS, so what is copied survives the process. The files are allocated on
+    disk up front (a page of a mapping the disk cannot hold would kill the process), and bytes past the
+    last record are zeros, where reading stops.
+    """
+
+    def __init__(self, log_path: Path, owner: str) -> None:
+        stem = f"{log_path.name}-intents.{owner.replace(':', '.')}"
+        self.paths = tuple(log_path.with_name(f"{stem}.{half}") for half in _HALVES)
+        self._files: list[_MappedFile] = []
+        try:
+            for path in self.paths:
+                self._files.append(_MappedFile(path))
+        except OSError:
+            self.close(remove=True)
+            raise
+        self._active = 0
+
+    def append(self, record: bytes) -> None:
+        """Add ``record`` to the active file; OSError when the disk has no room for it."""
+        self._files[self._active].append(record)
+
+    def rotate(self) -> int:
+        """Send the next appends to the other file; the one returned empties with :meth:`truncate`."""
+        previous, self._active = self._active, 1 - self._active
+        return previous
+
+    def truncate(self, half: int) -> None:
+        """Empty a file whose intents are all committed to the log."""
+        self._files[half].clear()
+
+    def close(self, *, remove: bool) -> None:
+        """Close both files; with ``remove``, delete them (every intent in them is in the log)."""
+        for file in self._files:
+            file.close()
+        self._files = []
+        if remove:
+            for path in self.paths:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+class _MappedFile:
+    """One journal file, mapped: records from offset 0, zeros after them; grows (doubling) to fit."""
+
+    def __init__(self, path: Path) -> None:
+        flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+        self.descriptor = os.open(path, flags, 0o600)
+        try:
+            self.capacity = INITIAL_FILE_BYTES
+            self._allocate(0, self.capacity)
+            self.map = mmap.mmap(self.descriptor, self.capacity)
+        except OSError:
+            os.close(self.descriptor)
+            raise
+        self.used = 0
+
+    def append(self, record: bytes) -> None:
+        end = self.used + len(record)
+        if end > self.capacity:
+            self._grow(end)
+        # The length prefix last: a process killed mid-copy leaves zeros where the record starts.
+        prefix = record.index(b"\n") + 1
+        self.map[self.used + prefix : end] = record[prefix:]
+        self.map[self.used : self.used + prefix] = record[:prefix]
+        self.used = end
+
+    def clear(self) -> None:
+        if self.capacity > INITIAL_FILE_BYTES:  # give back what a burst of large bodies took
+            self.map.resize(INITIAL_FILE_BYTES)
+            self.capacity = INITIAL_FILE_BYTES
+            self.used = min(self.used, self.capacity)
+        for start in range(0, self.used, len(_ZEROS)):
+            stop = min(self.used, start + len(_ZEROS))
+            self.map[start:stop] = _ZEROS[: stop - start]
+        self.used = 0
+
+    def close(self) -> None:
+        self.map.close()
+        os.close(self.descriptor)
+
+    def _grow(self, needed: int) -> None:
+        capacity = self.capacity
+        while capacity < needed:
+            capacity *= 2
+        self._allocate(self.capacity, capacity - self.capacity)
+        self.map.resize(capacity)
+        self.capacity = capacity
+
+    def _allocate(self, offset: int, length: int) -> None:
+        try:
+            os.posix_fallocate(self.descriptor, offset, length)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            os.ftruncate(self.descriptor, offset + length)  # a file system that cannot reserve: sparse, as it is

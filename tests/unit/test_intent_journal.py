@@ -1,0 +1,141 @@
+"""The intent journal: records read back as appended, reading stops at the first record that is cut short or
+not one the journal wrote, files grow and give the room back, and only journal files are listed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harness import _intent_journal
+from harness._intent_journal import IntentJournal, JournalRecord, journal_files, read_records
+
+OWNER = "4242:1234:0a1b2c"
+
+
+def record(index: int, body: bytes = b'{"type":"call_turn"}') -> JournalRecord:
+    return JournalRecord(
+        f"dlv_{index:04}",
+        "http://127.0.0.1:9/hook",
+        "call_turn",
+        "ac_journal",
+        1_700_000_000.5,
+        None,
+        "played",
+        1,
+        "http://127.0.0.1:9/hook",
+        '{"X-Webhook-Secret": "***"}',
+        1_700_000_000.5,
+        body,
+    )
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> IntentJournal:
+    return IntentJournal(tmp_path / "log.db", OWNER)
+
+
+def test_records_read_back_as_appended(journal: IntentJournal) -> None:
+    written = [record(index, body=bytes(range(256)) * index) for index in range(5)]  # any bytes, empty included
+    for item in written:
+        journal.append(item.encode())
+
+    assert list(read_records(journal.paths[0])) == written
+    assert list(read_records(journal.paths[1])) == []
+
+
+def test_rotate_sends_appends_to_the_other_file_and_truncate_empties_one(journal: IntentJournal) -> None:
+    journal.append(record(1).encode())
+    emptied = journal.rotate()
+    journal.append(record(2).encode())
+    journal.truncate(emptied)
+
+    assert [item.delivery_id for item in read_records(journal.paths[emptied])] == []
+    assert [item.delivery_id for item in read_records(journal.paths[1 - emptied])] == ["dlv_0002"]
+
+
+def test_a_file_grows_to_fit_and_gives_the_room_back_when_emptied(
+    journal: IntentJournal, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(_intent_journal, "INITIAL_FILE_BYTES", 64 * 1024)
+    small = IntentJournal(tmp_path / "small.db", OWNER)
+    large = [record(index, body=b"x" * 50_000) for index in range(6)]  # 300 KB into a 64 KiB file
+    for item in large:
+        small.append(item.encode())
+
+    assert list(read_records(small.paths[0])) == large
+    small.truncate(0)
+    assert os.path.getsize(small.paths[0]) == 64 * 1024
+    assert list(read_records(small.paths[0])) == []
+    small.append(record(7).encode())  # usable again after shrinking
+    assert [item.delivery_id for item in read_records(small.paths[0])] == ["dlv_0007"]
+
+
+def test_close_with_remove_deletes_both_files(journal: IntentJournal) -> None:
+    journal.append(record(1).encode())
+    journal.close(remove=True)
+
+    assert not any(path.exists() for path in journal.paths)
+
+
+def test_close_without_remove_keeps_what_was_appended(journal: IntentJournal) -> None:
+    journal.append(record(1).encode())
+    journal.close(remove=False)
+
+    assert [item.delivery_id for item in read_records(journal.paths[0])] == ["dlv_0001"]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        pytest.param(b"\0" * 64, id="zeros"),
+        pytest.param(b"12 40\n[1, 2", id="cut short"),
+        pytest.param(b"garbage\n", id="not a prefix"),
+        pytest.param(b"9" * 40 + b"\n", id="prefix too long"),
+        pytest.param(b"2 0\n{}", id="not an array"),
+        pytest.param(b"5 0\n[1,2]", id="too few fields"),
+        pytest.param(b"3 0\n[1]", id="wrong types"),
+        pytest.param(b"4 0\n[1,\xff", id="not JSON"),
+    ],
+)
+def test_reading_stops_at_what_the_journal_did_not_write_whole(tmp_path: Path, tail: bytes) -> None:
+    path = tmp_path / "log.db-intents.1.2.abc.a"
+    path.write_bytes(record(1).encode() + tail + record(2).encode())
+
+    assert [item.delivery_id for item in read_records(path)] == ["dlv_0001"]
+
+
+@pytest.mark.parametrize("lengths", [(17 * 1024 * 1024, 0), (2, 65 * 1024 * 1024)], ids=["header", "body"])
+def test_a_record_over_the_bounds_is_skipped(tmp_path: Path, lengths: tuple[int, int]) -> None:
+    path = tmp_path / "log.db-intents.1.2.abc.a"
+    with path.open("wb") as file:
+        file.write(record(1).encode() + b"%d %d\n" % lengths)
+        file.seek(sum(lengths), os.SEEK_CUR)  # a hole: the oversized record's bytes cost no disk
+        file.write(record(2).encode())
+
+    assert [item.delivery_id for item in read_records(path)] == ["dlv_0001", "dlv_0002"]
+
+
+def test_a_record_whose_fields_have_the_wrong_types_is_not_read(tmp_path: Path) -> None:
+    header = b'["dlv_1", "u", null, null, true, null, "played", 1, "u", "{}", 1.0]'  # a bool for a time
+    path = tmp_path / "log.db-intents.1.2.abc.a"
+    path.write_bytes(b"%d 0\n%s" % (len(header), header))
+
+    assert list(read_records(path)) == []
+
+
+def test_reading_a_named_pipe_returns_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "log.db-intents.1.2.abc.a"
+    os.mkfifo(path)  # opened for reading, a pipe without a writer would block for ever
+
+    assert list(read_records(path)) == []
+
+
+def test_journal_files_lists_the_owner_of_each_file_and_nothing_else(tmp_path: Path, journal: IntentJournal) -> None:
+    for name in ("log.db", "log.db-wal", "log.db-intents.", "log.db-intents.x.c", "other.db-intents.1.2.abc.a"):
+        (tmp_path / name).write_bytes(b"")
+
+    found = sorted(journal_files(tmp_path / "log.db"))
+
+    assert found == sorted((OWNER, path) for path in journal.paths)
