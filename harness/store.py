@@ -529,8 +529,9 @@ class _Writer:
                 if self.journal is not None and journal_half is not None:
                     # The emptied file's intents are each in the log now, or held and appended to the other.
                     if self.held:
+                        waiting = b"".join(intent.encoded for intent, _ in self.held.values())
                         with self.condition:  # the sending thread appends to the same file
-                            self.journal.append(b"".join(intent.encoded for intent, _ in self.held.values()))
+                            self.journal.append(waiting)
                     self.journal.truncate(journal_half)
             except BaseException as exc:  # reported to the recording thread by submit() and flush()
                 with self.condition:
