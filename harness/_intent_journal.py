@@ -238,9 +238,14 @@ class _MappedFile:
         self.capacity = capacity
 
     def _allocate(self, offset: int, length: int) -> None:
-        try:
-            os.posix_fallocate(self.descriptor, offset, length)
-        except OSError as exc:
-            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
-                raise
-            os.ftruncate(self.descriptor, offset + length)  # a file system that cannot reserve: sparse, as it is
+        """Reserve the disk blocks of [offset, offset + length): OSError (no space) now rather than a crash later."""
+        allocate = getattr(os, "posix_fallocate", None)  # Linux and BSDs; not macOS
+        if allocate is not None:
+            try:
+                allocate(self.descriptor, offset, length)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
+        for start in range(offset, offset + length, len(_ZEROS)):  # a file system that cannot reserve: write
+            os.pwrite(self.descriptor, _ZEROS[: min(len(_ZEROS), offset + length - start)], start)

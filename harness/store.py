@@ -365,13 +365,15 @@ class _Writer:
         lock: threading.Lock,
         description: str,
         owner: str,
-        journal: IntentJournal | None,
+        journal_path: Path | None,
     ) -> None:
         self.connection = connection
         self.lock = lock  # serialises the connection between this thread and readers
         self.description = description
         self.owner = owner
-        self.journal = journal
+        # The journal beside a file log, made by the first intent (a log only read never has one).
+        self.journal_path = journal_path
+        self.journal: IntentJournal | None = None
         self.condition = threading.Condition()
         self.pending: list[_Row | _Intent] = []
         # Intents without an outcome yet, oldest first, with when the writer took them; the writer's alone.
@@ -393,11 +395,13 @@ class _Writer:
 
     def submit_intent(self, record: JournalRecord) -> None:
         """Put ``record`` on disk (the journal), then queue it for the log; DeliveryError if the disk refuses."""
-        intent = _Intent(record, record.encode() if self.journal is not None else b"")
+        intent = _Intent(record, record.encode() if self.journal_path is not None else b"")
         with self.condition:
             self._wait_for_room()
-            if self.journal is not None:
+            if self.journal_path is not None:
                 try:
+                    if self.journal is None:
+                        self.journal = IntentJournal(self.journal_path, self.owner)
                     self.journal.append(intent.encoded)
                 except OSError as exc:
                     reason = exc.strerror or str(exc)
@@ -557,19 +561,17 @@ class DeliveryLog:
         # Names the intents this log writes, so that a log opened elsewhere can tell whether their writer lives.
         self._owner = f"{os.getpid()}:{_OWN_START}:{secrets.token_hex(6)}"
         _LIVE_OWNERS.add(self._owner)
-        journal: IntentJournal | None = None
         try:
             _settle_orphaned_intents(self._connection, self.path)
-            if isinstance(self.path, Path):  # an in-memory log ends with its process: nothing to recover
-                journal = IntentJournal(self.path, self._owner)
-        except (sqlite3.Error, OSError) as exc:
+        except sqlite3.Error as exc:
             _LIVE_OWNERS.discard(self._owner)
             self._connection.close()
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            message = f"delivery log {self._description}: cannot use it ({reason}); pass another --db PATH"
+            message = f"delivery log {self._description}: cannot use it ({exc}); pass another --db PATH"
             raise ConfigError(message) from exc
         self._lock = threading.Lock()
-        self._writer = _Writer(self._connection, self._lock, self._description, self._owner, journal)
+        # An in-memory log ends with its process: it keeps no journal, there is nothing to recover.
+        journal_path = self.path if isinstance(self.path, Path) else None
+        self._writer = _Writer(self._connection, self._lock, self._description, self._owner, journal_path)
         self._closed = False
         # query()'s own read-only connection to a file log, opened on first use.
         self._reader: sqlite3.Connection | None = None

@@ -3,6 +3,7 @@ not one the journal wrote, files grow and give the room back, and only journal f
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -139,3 +140,24 @@ def test_journal_files_lists_the_owner_of_each_file_and_nothing_else(tmp_path: P
     found = sorted(journal_files(tmp_path / "log.db"))
 
     assert found == sorted((OWNER, path) for path in journal.paths)
+
+
+@pytest.mark.parametrize("refusal", [None, errno.EOPNOTSUPP], ids=["no posix_fallocate", "file system refuses"])
+def test_without_fallocate_the_files_are_written_out_and_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refusal: int | None
+) -> None:
+    def refuse(descriptor: int, offset: int, length: int) -> None:
+        raise OSError(refusal, os.strerror(refusal or 0))
+
+    if refusal is None:
+        monkeypatch.delattr(os, "posix_fallocate")
+    else:
+        monkeypatch.setattr(os, "posix_fallocate", refuse)
+    monkeypatch.setattr(_intent_journal, "INITIAL_FILE_BYTES", 64 * 1024)
+    journal = IntentJournal(tmp_path / "log.db", OWNER)
+    written = [record(index, body=b"y" * 30_000) for index in range(4)]  # grows past 64 KiB
+    for item in written:
+        journal.append(item.encode())
+
+    assert [os.stat(path).st_blocks * 512 >= 64 * 1024 for path in journal.paths] == [True, True]
+    assert list(read_records(journal.paths[0])) == written

@@ -71,6 +71,14 @@ async def test_an_intent_is_on_disk_when_record_intent_returns(tmp_path: Path) -
     assert journal_intents(path) == []  # closed: every intent is in the log, the journal files are gone
 
 
+def test_a_log_only_read_makes_no_journal(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    DeliveryLog(path).close()
+    with DeliveryLog.open_existing(path) as log:
+        assert log.count() == 0
+        assert list(journal_files(path)) == []
+
+
 def test_an_intent_left_unanswered_becomes_a_row_in_flight_by_itself(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
