@@ -223,6 +223,9 @@ class _MappedFile:
         for start in range(0, self.used, len(_ZEROS)):
             stop = min(self.used, start + len(_ZEROS))
             self.map[start:stop] = _ZEROS[: stop - start]
+        if self.used and hasattr(self.map, "madvise"):
+            # The zeroed pages stay in the file; out of this process's memory, its RSS stays what it is using.
+            self.map.madvise(mmap.MADV_DONTNEED, 0, self.used)
         self.used = 0
 
     def close(self) -> None:

@@ -161,3 +161,26 @@ def test_without_fallocate_the_files_are_written_out_and_work(
 
     assert [os.stat(path).st_blocks * 512 >= 64 * 1024 for path in journal.paths] == [True, True]
     assert list(read_records(journal.paths[0])) == written
+
+
+def test_an_emptied_file_leaves_the_process_memory(journal: IntentJournal) -> None:
+    for index in range(200):
+        journal.append(record(index, body=b"z" * 2_000).encode())  # 400 KB of pages touched
+    assert mapped_kib(journal.paths[0]) >= 300
+
+    journal.truncate(0)
+
+    assert mapped_kib(journal.paths[0]) < 16
+    assert list(read_records(journal.paths[0])) == []
+
+
+def mapped_kib(path: Path) -> int:
+    """Kilobytes of ``path``'s mapping resident in this process (Linux: /proc/self/smaps)."""
+    resident, inside = 0, False
+    with open("/proc/self/smaps", encoding="utf-8") as smaps:
+        for line in smaps:
+            if "-" in line.split(" ", 1)[0]:  # a mapping's header line
+                inside = line.rstrip().endswith(str(path))
+            elif inside and line.startswith("Rss:"):
+                resident += int(line.split()[1])
+    return resident
