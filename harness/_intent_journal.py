@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
+import math
 import mmap
 import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
-__all__ = ["IntentJournal", "JournalRecord", "journal_files", "read_records"]
+__all__ = ["ClaimedJournal", "IntentJournal", "JournalRecord", "claim", "journal_files", "read_records"]
 
 # Reading back, a record larger than this is skipped rather than read into memory: events are a few MiB at
 # most, and harness listen takes bodies up to 32 MiB; such an intent is recovered only if the log holds it.
@@ -83,37 +85,93 @@ def journal_files(log_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def read_records(path: Path) -> Iterator[JournalRecord]:
-    """The records in a journal file, in order, up to the first that is cut short or malformed."""
+    """The records in a journal file, in order, up to the first that is cut short or malformed.
+
+    Nothing when the file cannot be read or is not a regular file (a named pipe in its place does not hang).
+    """
+    claimed = claim(path, lock=False)
+    if claimed is None:
+        return iter(())
+    return _records_then_release(claimed)
+
+
+def _records_then_release(claimed: ClaimedJournal) -> Iterator[JournalRecord]:
+    try:
+        yield from claimed.records()
+    finally:
+        claimed.release()
+
+
+class ClaimedJournal:
+    """A journal file held open by this process (and locked, ``flock``, when claimed for recovery), whose
+    records can be read, and which is then deleted or released: see :func:`claim`."""
+
+    def __init__(self, path: Path, stream: BinaryIO) -> None:
+        self.path = path
+        self._stream = stream
+
+    def records(self) -> Iterator[JournalRecord]:
+        """The records, in order, up to the first that is cut short or malformed."""
+        while (step := _next_record(self._stream)) is not _END:
+            if isinstance(step, JournalRecord):
+                yield step
+
+    def delete(self) -> None:
+        """Delete the file (its intents are in the log); nothing if another process did already."""
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        self._stream.close()  # releases the lock
+
+    def release(self) -> None:
+        """Leave the file as it is, and let go of it."""
+        self._stream.close()
+
+
+def claim(path: Path, *, lock: bool = True) -> ClaimedJournal | None:
+    """``path`` opened (and with ``lock``, locked) for reading back, or None: not a regular file, unreadable,
+    or still held by the log that writes it, which keeps it locked for as long as it lives."""
     try:
         # Without blocking: a named pipe put in a journal's place must not hang the log's opening.
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
-        return
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError("not a regular file")
+        if lock:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
         os.close(descriptor)
-        return
-    with os.fdopen(descriptor, "rb") as stream:
-        while True:
-            prefix = stream.readline(_MAX_PREFIX_BYTES)
-            try:
-                header_length, body_length = (int(part) for part in prefix.split())
-            except ValueError:
-                return  # the end of the file, or not a record this module wrote
-            if not (prefix.endswith(b"\n") and header_length > 0 and body_length >= 0):
-                return
-            if header_length > MAX_HEADER_BYTES or body_length > MAX_BODY_BYTES:
-                stream.seek(header_length + body_length, os.SEEK_CUR)  # too large to hold in memory: skipped
-                continue
-            header, body = stream.read(header_length), stream.read(body_length)
-            if len(header) < header_length or len(body) < body_length:
-                return  # cut short: the process died while appending it, before its request went out
-            try:
-                fields = json.loads(header)
-            except ValueError:
-                return
-            if not _well_formed(fields):
-                return
-            yield JournalRecord(*fields, body)  # type: ignore[call-arg]
+        return None
+    return ClaimedJournal(path, os.fdopen(descriptor, "rb"))
+
+
+_END, _SKIPPED = object(), object()
+_LENGTH_LIMIT = 2**62  # lengths beyond any file: not a record this module wrote
+
+
+def _next_record(stream: BinaryIO) -> JournalRecord | object:
+    """The next record, ``_SKIPPED`` for one too large to read into memory, or ``_END`` where reading stops."""
+    prefix = stream.readline(_MAX_PREFIX_BYTES)
+    try:
+        header_length, body_length = (int(part) for part in prefix.split())
+    except ValueError:
+        return _END  # the end of the file, or not a record this module wrote
+    if not (prefix.endswith(b"\n") and 0 < header_length < _LENGTH_LIMIT and 0 <= body_length < _LENGTH_LIMIT):
+        return _END
+    if header_length > MAX_HEADER_BYTES or body_length > MAX_BODY_BYTES:
+        stream.seek(header_length + body_length, os.SEEK_CUR)
+        return _SKIPPED
+    header, body = stream.read(header_length), stream.read(body_length)
+    if len(header) < header_length or len(body) < body_length:
+        return _END  # cut short: the process died while appending it, before its request went out
+    try:
+        fields = json.loads(header)
+    except (ValueError, RecursionError):
+        return _END
+    if not _well_formed(fields):
+        return _END
+    return JournalRecord(*fields, body)  # type: ignore[call-arg]
 
 
 # The JSON types of JournalRecord's fields but the body, in order (None where a field may be null).
@@ -137,10 +195,19 @@ def _well_formed(fields: object) -> bool:
         isinstance(fields, list)
         and len(fields) == len(_FIELD_TYPES)
         and all(
-            isinstance(value, types) and not isinstance(value, bool)
+            isinstance(value, types) and not isinstance(value, bool) and _storable(value)
             for value, types in zip(fields, _FIELD_TYPES, strict=True)
         )
     )
+
+
+def _storable(value: object) -> bool:
+    """A number SQLite keeps as it is: an integer of 64 bits, a finite float (NaN would be stored as NULL)."""
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return True
 
 
 class IntentJournal:
@@ -158,6 +225,7 @@ class IntentJournal:
         stem = f"{log_path.name}-intents.{owner.replace(':', '.')}"
         self.paths = tuple(log_path.with_name(f"{stem}.{half}") for half in _HALVES)
         self._files: list[_MappedFile] = []
+        self._pid = os.getpid()
         try:
             for path in self.paths:
                 self._files.append(_MappedFile(path))
@@ -180,11 +248,14 @@ class IntentJournal:
         self._files[half].clear()
 
     def close(self, *, remove: bool) -> None:
-        """Close both files; with ``remove``, delete them (every intent in them is in the log)."""
+        """Close both files; with ``remove``, delete them (every intent in them is in the log).
+
+        Only the process that made them deletes them: a forked child closing its copy leaves them alone.
+        """
         for file in self._files:
             file.close()
         self._files = []
-        if remove:
+        if remove and os.getpid() == self._pid:
             for path in self.paths:
                 with contextlib.suppress(OSError):
                     path.unlink()
@@ -197,6 +268,9 @@ class _MappedFile:
         flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
         self.descriptor = os.open(path, flags, 0o600)
         try:
+            # Held for the file's life (the OS lets go when the process ends, however it ends): a log opening
+            # beside it leaves a locked journal alone, whatever it believes of the pid in the name.
+            fcntl.flock(self.descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             self.capacity = INITIAL_FILE_BYTES
             self._allocate(0, self.capacity)
             self.map = mmap.mmap(self.descriptor, self.capacity)
@@ -217,8 +291,7 @@ class _MappedFile:
 
     def clear(self) -> None:
         if self.capacity > INITIAL_FILE_BYTES:  # give back what a burst of large bodies took
-            self.map.resize(INITIAL_FILE_BYTES)
-            self.capacity = INITIAL_FILE_BYTES
+            self._remap(INITIAL_FILE_BYTES)
             self.used = min(self.used, self.capacity)
         for start in range(0, self.used, len(_ZEROS)):
             stop = min(self.used, start + len(_ZEROS))
@@ -237,7 +310,14 @@ class _MappedFile:
         while capacity < needed:
             capacity *= 2
         self._allocate(self.capacity, capacity - self.capacity)
-        self.map.resize(capacity)
+        self._remap(capacity)
+
+    def _remap(self, capacity: int) -> None:
+        # A new mapping rather than mmap.resize(), which CPython has only where mremap() exists (not macOS).
+        self.map.close()
+        if capacity < self.capacity:
+            os.ftruncate(self.descriptor, capacity)
+        self.map = mmap.mmap(self.descriptor, capacity)
         self.capacity = capacity
 
     def _allocate(self, offset: int, length: int) -> None:

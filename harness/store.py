@@ -27,7 +27,6 @@ step is idempotent, so a log written by any earlier version opens and is brought
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import json
@@ -45,7 +44,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from harness._intent_journal import IntentJournal, JournalRecord, journal_files, read_records
+from harness._intent_journal import IntentJournal, JournalRecord, claim, journal_files
 from harness.delivery import Attempt, Delivery
 from harness.errors import ConfigError, DeliveryError, echoed
 from harness.failure_kind import FailureKind, Source
@@ -563,14 +562,17 @@ class DeliveryLog:
         _LIVE_OWNERS.add(self._owner)
         try:
             _settle_orphaned_intents(self._connection, self.path)
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             _LIVE_OWNERS.discard(self._owner)
             self._connection.close()
+            if not isinstance(exc, sqlite3.Error | OSError):
+                raise
             message = f"delivery log {self._description}: cannot use it ({exc}); pass another --db PATH"
             raise ConfigError(message) from exc
         self._lock = threading.Lock()
-        # An in-memory log ends with its process: it keeps no journal, there is nothing to recover.
-        journal_path = self.path if isinstance(self.path, Path) else None
+        # An in-memory log ends with its process: it keeps no journal, there is nothing to recover. The journal
+        # is beside the file itself (a log opened through a symbolic link has its journal where SQLite's are).
+        journal_path = self.path.resolve() if isinstance(self.path, Path) else None
         self._writer = _Writer(self._connection, self._lock, self._description, self._owner, journal_path)
         self._closed = False
         # query()'s own read-only connection to a file log, opened on first use.
@@ -578,7 +580,7 @@ class DeliveryLog:
         self._reader_lock = threading.Lock()
         self._reader_finalizer: weakref.finalize[Any, Any] | None = None
         # Commit what is queued even if the owner forgets close(), including at interpreter exit.
-        self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._connection, self._owner)
+        self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._connection, self._owner, os.getpid())
 
     @classmethod
     def open_existing(cls, path: str | Path) -> DeliveryLog:
@@ -894,7 +896,10 @@ def _failure_kind(value: str | None) -> FailureKind | None:
         return FailureKind.OTHER
 
 
-def _shutdown(writer: _Writer, connection: sqlite3.Connection, owner: str) -> None:
+def _shutdown(writer: _Writer, connection: sqlite3.Connection, owner: str, pid: int) -> None:
+    if os.getpid() != pid:
+        # A forked child exiting: the log, its writer and its journal are the parent's, still in use there.
+        return
     writer.stop()
     try:
         # Attempts still in flight when the log closes will never get their outcome recorded here.
@@ -957,7 +962,7 @@ def _settle_orphaned_intents(connection: sqlite3.Connection, path: str | Path) -
     """Mark ``unknown`` the intents whose writer stopped before recording their outcome: those in its journal
     files that never reached the log, and those the log holds in flight."""
     if isinstance(path, Path):
-        for owner, journal in journal_files(path):
+        for owner, journal in journal_files(path.resolve()):
             if not _owner_alive(owner):
                 _recover_journal(connection, journal)
     owners = [row[0] for row in connection.execute("SELECT DISTINCT owner FROM attempts WHERE pending = 1")]
@@ -976,18 +981,25 @@ def _recover_journal(connection: sqlite3.Connection, journal: Path) -> None:
     """Record as ``unknown`` each intent of a dead writer's journal file the log lacks, then delete the file.
 
     An intent the log has (its outcome, or the attempt in flight) is left as it is: the writer had committed
-    it, and was stopped before emptying the file.
+    it, and was stopped before emptying the file. A file still locked by its writer (alive after all, seen
+    from another pid namespace, say), one that cannot be read, or one the log cannot take is left in place.
     """
-    with connection:
-        for intent in read_records(journal):
-            known = connection.execute(
-                "SELECT 1 FROM attempts WHERE delivery_id = ? AND number = ?", (intent.delivery_id, intent.number)
-            ).fetchone()
-            if known is None:
-                for statement, parameters in _intent_rows(intent, None):
-                    connection.execute(statement.sql(1), parameters)
-    with contextlib.suppress(FileNotFoundError):  # another process recovered it at the same time
-        journal.unlink()
+    claimed = claim(journal)
+    if claimed is None:
+        return
+    try:
+        with connection:
+            for intent in claimed.records():
+                known = connection.execute(
+                    "SELECT 1 FROM attempts WHERE delivery_id = ? AND number = ?", (intent.delivery_id, intent.number)
+                ).fetchone()
+                if known is None:
+                    for statement, parameters in _intent_rows(intent, None):
+                        connection.execute(statement.sql(1), parameters)
+    except (sqlite3.Error, OSError, ValueError):
+        claimed.release()  # kept for a later open, without making this log unusable
+        return
+    claimed.delete()
 
 
 def _refuse_other_files(path: Path) -> None:
