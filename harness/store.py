@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
 import os
 import secrets
@@ -497,7 +498,7 @@ class _Writer:
         for size in _CHUNKS:
             while len(rows) - start >= size:
                 chunk = rows[start : start + size]
-                self.connection.execute(statement.sql(size), [value for row in chunk for value in row])
+                self.connection.execute(statement.sql(size), list(itertools.chain.from_iterable(chunk)))
                 start += size
 
     def _rows_to_write(self, batch: list[_Row | _Intent], everything: bool) -> dict[_Statement, list[tuple[Any, ...]]]:
