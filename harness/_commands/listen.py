@@ -21,14 +21,10 @@ from harness.delivery import MAX_TIMEOUT, DeliverySettings
 from harness.errors import ConfigError
 from harness.listen import Captured, Listener
 from harness.models import WEBHOOK_SECRET_HEADER
-from harness.server.config import is_loopback
+from harness.server.config import MIN_GUARD_CHARS, is_loopback
 from harness.store import DeliveryLog
 
 HELP = "forward real Cartesia deliveries to a local receiver, recording each in the delivery log"
-
-
-# As for the mock server's control token off loopback: long enough not to be guessed by whoever reaches the port.
-MIN_SECRET_OFF_LOOPBACK = 16
 
 
 def _require_sendable(secret: str, given_as: str) -> None:
@@ -71,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
             f"--host {args.host}: listening beyond loopback forwards whatever anyone sends to your receiver; pass"
             f" --secret S (or set ${SECRET_ENV}) so only requests with the webhook's secret are forwarded"
         )
-    if not is_loopback(args.host) and secret is not None and len(secret) < MIN_SECRET_OFF_LOOPBACK:
+    if not is_loopback(args.host) and secret is not None and len(secret) < MIN_GUARD_CHARS:
         raise ConfigError(
-            f"--host {args.host}: listening beyond loopback needs a secret of at least {MIN_SECRET_OFF_LOOPBACK}"
+            f"--host {args.host}: listening beyond loopback needs a secret of at least {MIN_GUARD_CHARS}"
             f" characters (the one given has {len(secret)}; a short one can be guessed by anyone who can reach"
             " the port); use the webhook's full secret, or bind 127.0.0.1"
         )

@@ -55,12 +55,16 @@ __all__ = [
     "DEFAULT_WEBHOOK_ID",
     "ENV_VARS",
     "MAX_CALLS_KEPT",
+    "MIN_GUARD_CHARS",
     "ServerConfig",
     "is_loopback",
     "resolve_config",
 ]
 
 DEFAULT_PORT = 8765
+# The fewest characters of a credential guarding a port others can reach (the control token off loopback,
+# harness listen's secret off loopback): too long to be guessed by whoever reaches the port.
+MIN_GUARD_CHARS = 16
 DEFAULT_AGENT_ID = "agent_HarnessLocal0000000001"
 DEFAULT_WEBHOOK_ID = "agent_webhook_HarnessLocal000001"
 DEFAULT_MAX_CALLS = 1000
@@ -113,7 +117,7 @@ class _Settings(BaseModel):
     tls_ca_file: str | None = None
     tls_verify: bool | None = None
     scenarios: list[str] | None = None
-    control_token: str | None = Field(default=None, min_length=16)
+    control_token: str | None = Field(default=None, min_length=MIN_GUARD_CHARS)
     allowed_hosts: list[str] | None = None
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
 
@@ -156,7 +160,7 @@ class ServerConfig(BaseModel):
             raise ValueError(
                 f"binding {self.host!r}, an address other people can reach, needs a control token: the control"
                 " API starts calls and replays deliveries; pass --control-token T (or HARNESS_CONTROL_TOKEN), at"
-                " least 16 characters, or bind 127.0.0.1"
+                f" least {MIN_GUARD_CHARS} characters, or bind 127.0.0.1"
             )
         return self
 
