@@ -10,8 +10,8 @@ The writer thread still turns each intent into a row (an attempt in flight), unl
 reached it first, which then stands for both. So the journal only needs the intents the log has not yet
 committed: it is two files, one taking appends while the other's intents are being committed, emptied once
 they are (the intents still waiting for an outcome are appended to the other first). When a log opens, the
-files of writers that are gone are read back (:func:`read_records`), their intents not in the log are
-recorded as ``unknown``, and the files are deleted.
+files of writers that are gone are claimed (:func:`claim`: only a file its writer no longer locks) and read
+back, their intents not in the log are recorded as ``unknown``, and the files are deleted.
 
 Record: ``b"<header length> <body length>\\n"``, a JSON array (:class:`JournalRecord`'s fields but the body),
 then the body's exact bytes.

@@ -562,7 +562,10 @@ class DeliveryLog:
         self._owner = f"{os.getpid()}:{_OWN_START}:{secrets.token_hex(6)}"
         _LIVE_OWNERS.add(self._owner)
         try:
-            _settle_orphaned_intents(self._connection, self.path)
+            # An in-memory log ends with its process: it keeps no journal, there is nothing to recover. A journal
+            # is beside the file itself (a log opened through a symbolic link has it where SQLite's files are).
+            journal_path = self.path.resolve() if isinstance(self.path, Path) else None
+            _settle_orphaned_intents(self._connection, journal_path)
         except BaseException as exc:
             _LIVE_OWNERS.discard(self._owner)
             self._connection.close()
@@ -571,9 +574,6 @@ class DeliveryLog:
             message = f"delivery log {self._description}: cannot use it ({exc}); pass another --db PATH"
             raise ConfigError(message) from exc
         self._lock = threading.Lock()
-        # An in-memory log ends with its process: it keeps no journal, there is nothing to recover. The journal
-        # is beside the file itself (a log opened through a symbolic link has its journal where SQLite's are).
-        journal_path = self.path.resolve() if isinstance(self.path, Path) else None
         self._writer = _Writer(self._connection, self._lock, self._description, self._owner, journal_path)
         self._closed = False
         # query()'s own read-only connection to a file log, opened on first use.
@@ -959,11 +959,12 @@ def _owner_alive(owner: str) -> bool:
     return start == "" or _process_start(pid) == start
 
 
-def _settle_orphaned_intents(connection: sqlite3.Connection, path: str | Path) -> None:
+def _settle_orphaned_intents(connection: sqlite3.Connection, journal_path: Path | None) -> None:
     """Mark ``unknown`` the intents whose writer stopped before recording their outcome: those in its journal
-    files that never reached the log, and those the log holds in flight."""
-    if isinstance(path, Path):
-        for owner, journal in journal_files(path.resolve()):
+    files (beside ``journal_path``, the log's resolved path) that never reached the log, and those the log
+    holds in flight."""
+    if journal_path is not None:
+        for owner, journal in journal_files(journal_path):
             if not _owner_alive(owner):
                 _recover_journal(connection, journal)
     owners = [row[0] for row in connection.execute("SELECT DISTINCT owner FROM attempts WHERE pending = 1")]
