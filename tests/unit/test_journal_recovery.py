@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness._intent_journal import IntentJournal, JournalRecord, journal_files
 from harness.delivery import FailureKind
 from harness.store import DeliveryLog
+from tests.unit.test_intent_journal import record
 from tests.unit.test_store_write_ahead import DYING_CHILD, new_attempt, new_delivery
 
 DEAD_OWNER = "999999999:1:0dead0"  # a pid above any pid_max: no process has it
@@ -26,23 +28,8 @@ def dead_writers_journal(folder: Path, *records: bytes) -> Path:
     return path
 
 
-def intent(delivery_id: str, **changes: object) -> JournalRecord:
-    fields = {
-        "delivery_id": delivery_id,
-        "url": "http://127.0.0.1:9/hook",
-        "event_type": "call_turn",
-        "call_id": "ac_recovery",
-        "created_at": 1_700_000_000.0,
-        "replay_of": None,
-        "source": "played",
-        "number": 1,
-        "attempt_url": "http://127.0.0.1:9/hook",
-        "request_headers_json": '{"X-Webhook-Secret": "***"}',
-        "started_at": 1_700_000_000.0,
-        "body": b'{"type":"call_turn"}',
-    }
-    fields.update(changes)
-    return JournalRecord(**fields)  # type: ignore[arg-type]
+def intent(delivery_id: str, **changes: Any) -> JournalRecord:
+    return record(0)._replace(delivery_id=delivery_id, **changes)
 
 
 def test_a_dead_writers_journal_is_recovered_as_unknown_and_deleted(tmp_path: Path) -> None:
