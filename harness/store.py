@@ -522,14 +522,20 @@ class _Writer:
                 by_statement.setdefault(statement, []).append(parameters)
         return by_statement
 
+    def _write(self, by_statement: dict[_Statement, list[tuple[Any, ...]]]) -> None:
+        with self.lock, self.connection:
+            for statement, rows in by_statement.items():
+                self._insert(statement, rows)
+
     def _run(self) -> None:
         while (taken := self._next_batch()) is not None:
             batch, done, everything, journal_half = taken
             try:
                 by_statement = self._rows_to_write(batch, everything)
-                with self.lock, self.connection:
-                    for statement, rows in by_statement.items():
-                        self._insert(statement, rows)
+                try:
+                    self._write(by_statement)
+                except UnicodeEncodeError:  # rolled back: the batch is written again, every text made storable
+                    self._write({statement: list(map(_storable, rows)) for statement, rows in by_statement.items()})
                 if self.journal is not None and journal_half is not None:
                     # The emptied file's intents are each in the log now, or held and appended to the other.
                     if self.held:
@@ -979,6 +985,20 @@ def _settle_orphaned_intents(connection: sqlite3.Connection, journal_path: Path 
                 connection.execute(_SETTLE, (UNKNOWN_OUTCOME, owner))
 
 
+def _storable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``row`` with a lone surrogate in any text replaced by U+FFFD: SQLite stores UTF-8, which cannot carry one.
+
+    Such text is rare but reaches the log from outside (a JSON body's ``"\\ud800"`` as its type or call id,
+    forwarded by harness listen), so the writer tries a batch as it is and makes it storable only if refused.
+    """
+    return tuple(
+        value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        if isinstance(value, str) and not value.isascii()
+        else value
+        for value in row
+    )
+
+
 def _recover_journal(connection: sqlite3.Connection, journal: Path) -> None:
     """Record as ``unknown`` each intent of a dead writer's journal file the log lacks, then delete the file.
 
@@ -997,7 +1017,7 @@ def _recover_journal(connection: sqlite3.Connection, journal: Path) -> None:
                 ).fetchone()
                 if known is None:
                     for statement, parameters in _intent_rows(intent, None):
-                        connection.execute(statement.sql(1), parameters)
+                        connection.execute(statement.sql(1), _storable(parameters))
     except (sqlite3.Error, OSError, ValueError):
         claimed.release()  # kept for a later open, without making this log unusable
         return

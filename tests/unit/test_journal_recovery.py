@@ -61,6 +61,14 @@ def test_a_hostile_journal_neither_stops_the_log_nor_hides_what_came_before(tmp_
             assert [d.id for d in log.list_deliveries()] == ["dlv_before"]
 
 
+def test_an_intent_with_text_sqlite_cannot_store_is_recovered_replaced(tmp_path: Path) -> None:
+    journal = dead_writers_journal(tmp_path, intent("dlv_odd", call_id="ac_\ud800").encode())
+
+    with DeliveryLog(tmp_path / "log.db") as log:
+        assert log.get_delivery("dlv_odd").call_id == "ac_\ufffd\ufffd\ufffd"
+    assert not journal.exists()  # recovered, not left to fail again at every open
+
+
 def test_a_directory_named_like_a_journal_is_left_alone(tmp_path: Path) -> None:
     directory = tmp_path / f"log.db-intents.{DEAD_OWNER.replace(':', '.')}.a"
     directory.mkdir()

@@ -173,6 +173,19 @@ def test_an_unknown_delivery_id_of_any_length_is_named_in_a_short_message(log: D
     assert len(message) < 300
 
 
+def test_text_sqlite_cannot_store_is_kept_replaced_and_the_log_goes_on(log: DeliveryLog) -> None:
+    # A lone surrogate (a JSON body's "\\ud800", forwarded by harness listen) used to stop the writer for good.
+    record(log, make_delivery("dlv_before"))
+    record(log, make_delivery("dlv_odd", call_id="ac_\udcff", event_type="call_\ud800turn"))
+    record(log, make_delivery("dlv_after"))
+    log.record_call("ac_\ud800", agent_id=None, scenario="s\udfff", events=1)
+
+    odd = log.get_delivery("dlv_odd")
+    assert [d.id for d in log.list_deliveries()] == ["dlv_after", "dlv_odd", "dlv_before"]
+    assert (odd.call_id, odd.event_type) == ("ac_\ufffd\ufffd\ufffd", "call_\ufffd\ufffd\ufffdturn")
+    assert [(c.id, c.scenario) for c in log.list_calls()] == [("ac_\ufffd\ufffd\ufffd", "s\ufffd\ufffd\ufffd")]
+
+
 def test_record_call_is_listed(log: DeliveryLog) -> None:
     log.record_call("ac_1", agent_id="agent_x", scenario="burst", events=12)
 
