@@ -633,7 +633,7 @@ class DeliveryLog:
             delivery.call_id,
             created_at,
             delivery.replay_of,
-            delivery.source,
+            delivery.source.value,  # the exact str: marshal (the journal's encoding) refuses a subclass
             attempt.number,
             attempt.url,
             _headers_json(attempt.request_headers),

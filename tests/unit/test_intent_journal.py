@@ -4,13 +4,17 @@ not one the journal wrote, files grow and give the room back, and only journal f
 from __future__ import annotations
 
 import errno
+import marshal
 import os
+import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness import _intent_journal
 from harness._intent_journal import IntentJournal, JournalRecord, journal_files, read_records
+from harness.failure_kind import Source
 
 OWNER = "4242:1234:0a1b2c"
 
@@ -103,6 +107,56 @@ def test_close_without_remove_keeps_what_was_appended(journal: IntentJournal) ->
 def test_reading_stops_at_what_the_journal_did_not_write_whole(tmp_path: Path, tail: bytes) -> None:
     path = tmp_path / "log.db-intents.1.2.abc.a"
     path.write_bytes(record(1).encode() + tail + record(2).encode())
+
+    assert [item.delivery_id for item in read_records(path)] == ["dlv_0001"]
+
+
+def test_every_kind_of_field_reads_back_as_written(journal: IntentJournal) -> None:
+    odd = record(1)._replace(
+        event_type="appel_termin\u00e9 \U0001f389",
+        call_id=None,
+        replay_of="dlv_0000",
+        source=Source.CAPTURED,  # an enum member is written as its text
+        number=2**40,  # past 32 bits: marshal's long form
+        created_at=-0.1,
+        request_headers_json='{"X-Odd": "\\u0000\\n\\""}',
+        started_at=1_700_000_000,
+    )
+    journal.append(odd.encode())
+    journal.close(remove=False)
+
+    [read] = read_records(journal.paths[0])
+    assert read == odd
+    assert type(read.source) is str
+
+
+def header(fields: tuple[Any, ...]) -> bytes:
+    return b"%d 0\n%s" % (len(encoded := marshal.dumps(fields, 2)), encoded)
+
+
+FIELDS = tuple(record(9))[:-1]
+VALID = marshal.dumps(FIELDS, 2)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        pytest.param(header((*FIELDS[:-1], (1.0,))), id="nested tuple"),
+        pytest.param(header((*FIELDS[:-1], [1.0])), id="a list"),
+        pytest.param(header((b"dlv_bytes", *FIELDS[1:])), id="bytes for text"),
+        pytest.param(header(FIELDS[:-1]), id="a field missing"),
+        pytest.param(b"%d 0\n%s" % (len(v4 := marshal.dumps(FIELDS, 4)), v4), id="another marshal version"),
+        pytest.param(b"%d 0\n%s" % (len(VALID) - 3, VALID[:-3]), id="cut inside a number"),
+        pytest.param(b"%d 0\n%sN" % (len(VALID) + 1, VALID), id="bytes left over"),
+        pytest.param(b"%d 0\n%s" % (len(lying := b"(" + struct.pack("<i", 11) + VALID[5:-9]), lying), id="count lies"),
+        pytest.param(b"9 0\n(\x01\x00\x00\x00u\x01\x00\x00", id="text length past the end"),
+        pytest.param(header((*FIELDS[:7], 2**200, *FIELDS[8:])), id="integer past 120 bits"),
+        pytest.param(b"%d 0\n%s" % (len(bad := VALID.replace(b"call_turn", b"call_tur\xff")), bad), id="not UTF-8"),
+    ],
+)
+def test_reading_stops_at_a_header_the_journal_would_not_write(tmp_path: Path, hostile: bytes) -> None:
+    path = tmp_path / "log.db-intents.1.2.abc.a"
+    path.write_bytes(record(1).encode() + hostile + record(2).encode())
 
     assert [item.delivery_id for item in read_records(path)] == ["dlv_0001"]
 
