@@ -881,17 +881,21 @@ def _headers_json(headers: dict[str, str]) -> str:
     if not headers:
         return "{}"
     items = tuple(headers.items())
-    if sum(len(name) + len(value) for name, value in items) > _HEADERS_JSON_CACHED_SIZE:
-        return json.dumps(headers)
-    return _cached_headers_json(items)
+    encoded = _HEADERS_JSON.get(items)
+    if encoded is None:
+        encoded = json.dumps(headers)
+        if len(encoded) <= _HEADERS_JSON_CACHED_SIZE:
+            if len(_HEADERS_JSON) >= _HEADERS_JSON_CACHED:
+                _HEADERS_JSON.clear()  # rarely: a receiver's Date header changes once a second
+            _HEADERS_JSON[items] = encoded
+    return encoded
 
 
-_HEADERS_JSON_CACHED_SIZE = 1024  # characters: with 256 entries, the cache holds at most about 256 KiB
-
-
-@functools.lru_cache(maxsize=256)
-def _cached_headers_json(items: tuple[tuple[str, str], ...]) -> str:
-    return json.dumps(dict(items))
+# At most 256 sets of at most 1,024 characters each: the cache holds at most about 256 KiB. A dict, not
+# functools.lru_cache: the lookup is all a delivery pays, before any measuring of the headers' size.
+_HEADERS_JSON_CACHED = 256
+_HEADERS_JSON_CACHED_SIZE = 1024
+_HEADERS_JSON: dict[tuple[tuple[str, str], ...], str] = {}
 
 
 def _failure_kind(value: str | None) -> FailureKind | None:

@@ -373,3 +373,13 @@ def test_open_existing_still_migrates_a_log_of_the_first_schema(tmp_path: Path) 
         record(log, make_delivery("dlv_a"))
         log.flush()
         assert [delivery.id for delivery in log.list_deliveries()] == ["dlv_a"]
+
+
+def test_the_headers_cache_is_bounded_and_changes_nothing_written() -> None:
+    from harness import store
+
+    sets = [{"Date": f"second {n}", "Content-Type": "text/plain"} for n in range(1_000)] + [{"X-Big": "v" * 2_000}]
+    for _ in range(2):  # the second time from the cache, where it holds them
+        assert [store._headers_json(headers) for headers in sets] == [json.dumps(headers) for headers in sets]
+    assert 0 < len(store._HEADERS_JSON) <= store._HEADERS_JSON_CACHED
+    assert all(len(encoded) <= store._HEADERS_JSON_CACHED_SIZE for encoded in store._HEADERS_JSON.values())
