@@ -28,7 +28,7 @@ def mask_echoes(attempt: Attempt, secrets: tuple[str, ...]) -> None:
         if attempt.error is not None:
             attempt.error = mask_text(attempt.error, secrets)
     body = attempt.response_body
-    if body and any(form.encode() in body for form in forms):
+    if body and any(form in body for form in _searched_bytes(secrets)):
         attempt.response_body = mask_bytes(body, secrets)
 
 
@@ -38,6 +38,11 @@ def _searched_forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(form for secret in secrets if len(secret) >= MIN_SEARCHED_LENGTH for form in secret_forms(secret))
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _searched_bytes(secrets: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(form.encode() for form in _searched_forms(secrets))
 
 
 @functools.lru_cache(maxsize=256)

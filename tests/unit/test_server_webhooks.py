@@ -96,3 +96,24 @@ def test_a_deliverer_takes_a_secret_only_with_a_url() -> None:
     hooks = WebhookRegistry()
     with pytest.raises(TypeError, match="carries its own secret"):
         Deliverer(hooks.endpoint, "secret")
+
+
+async def test_a_secret_known_after_a_delivery_is_masked_in_the_next_one_to_the_same_endpoint() -> None:
+    later = "whsec_known_only_later_0123456789"
+
+    async def echo(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text=f"echo {later}", headers={"X-Echo": later})
+
+    app = web.Application()
+    app.router.add_post("/hook", echo)
+    hooks = WebhookRegistry()
+    async with AppServer(app) as server:
+        hooks.register(server.url + "/hook", "secret-one")
+        async with Deliverer(hooks.endpoint, masked=hooks.known_secrets) as deliverer:
+            before = await deliverer.deliver(b"{}")
+            hooks.register(server.url + "/elsewhere", later)  # this endpoint's URL and secret stay as they were
+            after = await deliverer.deliver(b"{}")
+    assert later in before.last.response_headers["X-Echo"]
+    assert later not in after.last.response_headers["X-Echo"]
+    assert later.encode() not in after.last.response_body
