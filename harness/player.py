@@ -256,6 +256,8 @@ class _Planner:
         """The next planned call, or None once the plan is done or ``stop`` is set."""
         if stop.is_set():
             return None
+        if not self._queue.empty():  # usually: the planner runs ahead; no futures to make and cancel
+            return self._unwrap(self._queue.get_nowait())
         getter = asyncio.ensure_future(self._queue.get())
         stopper = asyncio.ensure_future(stop.wait())
         try:
@@ -265,7 +267,10 @@ class _Planner:
         if not getter.done():
             getter.cancel()
             return None
-        item = getter.result()
+        return self._unwrap(getter.result())
+
+    @staticmethod
+    def _unwrap(item: PlannedCall | BaseException | object) -> PlannedCall | None:
         if isinstance(item, BaseException):
             raise item
         return None if item is _DONE else item  # type: ignore[return-value]
