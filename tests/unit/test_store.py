@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -383,3 +385,17 @@ def test_the_headers_cache_is_bounded_and_changes_nothing_written() -> None:
         assert [store._headers_json(headers) for headers in sets] == [json.dumps(headers) for headers in sets]
     assert 0 < len(store._HEADERS_JSON) <= store._HEADERS_JSON_CACHED
     assert all(len(encoded) <= store._HEADERS_JSON_CACHED_SIZE for encoded in store._HEADERS_JSON.values())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the nice value is a thread's own on Linux only")
+def test_the_writer_thread_yields_the_cpu_to_the_sending_thread_and_the_receiver(tmp_path: Path) -> None:
+    from harness.store import WRITER_NICENESS
+
+    path = tmp_path / "log.db"
+    with DeliveryLog(path) as log:
+        log.flush()  # the writer has started, and lowered its priority before its first batch
+        [writer] = [thread for thread in threading.enumerate() if thread.name == f"delivery-log-writer {path}"]
+        assert writer.native_id is not None
+        expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + WRITER_NICENESS)
+        assert os.getpriority(os.PRIO_PROCESS, writer.native_id) == expected
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < expected  # only the writer's
