@@ -392,15 +392,17 @@ class _Writer:
 
     def submit(self, rows: Sequence[_Row]) -> None:
         with self.condition:
-            self._wait_for_room()
-            self.pending.extend(rows)
+            if self.failure is not None or self.stopping or len(self.pending) >= QUEUE_LIMIT:
+                self._wait_for_room()
+            self.pending += rows
             self._submitted()
 
     def submit_intent(self, record: JournalRecord) -> None:
         """Put ``record`` on disk (the journal), then queue it for the log; DeliveryError if the disk refuses."""
         intent = _Intent(record, record.encode() if self.journal_path is not None else b"")
         with self.condition:
-            self._wait_for_room()
+            if self.failure is not None or self.stopping or len(self.pending) >= QUEUE_LIMIT:
+                self._wait_for_room()
             if self.journal_path is not None:
                 try:
                     if self.journal is None:
@@ -413,6 +415,8 @@ class _Writer:
             self.pending.append(intent)
             self._submitted()
 
+    # The two methods above run on the sending thread for every delivery: each tests first whether it needs
+    # to wait (rarely) before calling this.
     def _wait_for_room(self) -> None:
         self._raise_failure()
         while len(self.pending) >= QUEUE_LIMIT and self.failure is None:
