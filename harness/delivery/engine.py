@@ -16,6 +16,7 @@ from multidict import MultiDict
 
 from harness._http1 import ConnectionPool, Target, custom_tls_context
 from harness.delivery._echoes import mask_echoes, masked_url, url_credentials
+from harness.delivery._slots import Slots
 from harness.delivery.endpoint import Endpoint, EndpointSource, mask_secret, webhook_headers
 from harness.delivery.failures import classify_failure, classify_status
 from harness.delivery.ids import new_delivery_id
@@ -64,7 +65,7 @@ class Deliverer:
         self._pool: ConnectionPool | None = None
         # Built now so a bad CA file is a ConfigError here, not a failed attempt per event; None: the default.
         self._tls = custom_tls_context(verify=self.settings.tls_verify, ca_file=self.settings.tls_ca_file)
-        self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._slots = Slots(self.settings.concurrency)
         self._standard: tuple[tuple[str | None, str, int], _Request] | None = None
 
     @property
@@ -245,7 +246,8 @@ class Deliverer:
                 # Committed before a slot is taken: the slots bound requests in flight, and a request waiting
                 # for the disk is not in flight yet (holding a slot there starved the receiver of requests).
                 await record_intent(delivery, attempt)
-            async with self._slots:
+            await self._slots.acquire()
+            try:
                 started = time.perf_counter()
                 try:
                     # One deadline for connecting, sending and reading the whole (capped) response.
@@ -263,6 +265,8 @@ class Deliverer:
                 except Exception as exc:  # every failure becomes a recorded attempt, never an escape
                     attempt.failure, attempt.error = classify_failure(exc, self.settings.timeout)
                 attempt.latency = time.perf_counter() - started
+            finally:
+                self._slots.release()
         except asyncio.CancelledError:
             # Stopping the sender must not lose the in-flight attempt: log it, then let the cancel go on.
             attempt.status = None
