@@ -36,7 +36,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-__all__ = ["ClaimedJournal", "IntentJournal", "JournalRecord", "claim", "journal_files", "read_records"]
+__all__ = [
+    "ClaimedJournal",
+    "IntentFields",
+    "IntentJournal",
+    "JournalRecord",
+    "claim",
+    "journal_files",
+    "read_records",
+]
 
 # Reading back, a record larger than this is skipped rather than read into memory: events are a few MiB at
 # most, and harness listen takes bodies up to 32 MiB; such an intent is recovered only if the log holds it.
@@ -50,9 +58,9 @@ _HALVES = ("a", "b")
 
 
 class JournalRecord(NamedTuple):
-    """One attempt about to be sent: its delivery (body included) and the attempt's request.
+    """One attempt about to be sent: its delivery (body included) and the attempt's request, as read back.
 
-    A named tuple: made once per delivery on the sending thread, where every microsecond counts.
+    The sending thread appends its fields as a plain tuple (:meth:`IntentJournal.append_intent`).
     """
 
     delivery_id: str
@@ -76,9 +84,10 @@ class JournalRecord(NamedTuple):
 # Version 2: a format fixed since Python 2.5, with none of version 3's back-references, so the reader stays small.
 _MARSHAL_VERSION = 2
 _Field = str | int | float | None
+IntentFields = tuple[_Field, ...]  # a JournalRecord's fields but the body, in order
 
 
-def _marshal_fields(fields: tuple[_Field, ...]) -> bytes:
+def _marshal_fields(fields: IntentFields) -> bytes:
     try:
         return marshal.dumps(fields, _MARSHAL_VERSION)
     except ValueError:  # marshal takes the exact types only: an enum member (a str subclass) is converted
@@ -317,8 +326,13 @@ class IntentJournal:
         self._active = 0
 
     def append(self, record: bytes) -> None:
-        """Add ``record`` to the active file; OSError when the disk has no room for it."""
+        """Add ``record`` (encoded records) to the active file; OSError when the disk has no room for it."""
         self._files[self._active].append(record)
+
+    def append_intent(self, fields: IntentFields, body: bytes) -> None:
+        """Add the record ``JournalRecord(*fields, body).encode()``, written in parts: the sending thread calls
+        this for every delivery, and a record joined first would be one more copy of its body."""
+        self._files[self._active].append_parts(_marshal_fields(fields), body)
 
     def rotate(self) -> int:
         """Send the next appends to the other file; the one returned empties with :meth:`truncate`."""
@@ -370,6 +384,19 @@ class _MappedFile:
         view = memoryview(record)  # slices of it copy nothing: the record is copied once, into the file
         self.map[self.used + prefix : end] = view[prefix:]
         self.map[self.used : self.used + prefix] = view[:prefix]
+        self.used = end
+
+    def append_parts(self, header: bytes, body: bytes) -> None:
+        prefix = b"%d %d\n" % (len(header), len(body))
+        start = self.used
+        after_prefix = start + len(prefix)
+        after_header = after_prefix + len(header)
+        end = after_header + len(body)
+        if end > self.capacity:
+            self._grow(end)
+        self.map[after_prefix:after_header] = header
+        self.map[after_header:end] = body
+        self.map[start:after_prefix] = prefix  # last, as in append()
         self.used = end
 
     def clear(self) -> None:

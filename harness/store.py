@@ -44,9 +44,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any
 
-from harness._intent_journal import IntentJournal, JournalRecord, claim, journal_files
+from harness._intent_journal import IntentFields, IntentJournal, JournalRecord, claim, journal_files
 from harness.delivery import Attempt, Delivery
 from harness.errors import ConfigError, DeliveryError, echoed
 from harness.failure_kind import FailureKind, Source
@@ -336,15 +336,8 @@ def _intent_rows(intent: JournalRecord, owner: str | None) -> list[_Row]:
     return [(_UPSERT_DELIVERY, delivery_row), (_INSERT_ATTEMPT, attempt_row)]
 
 
-class _Intent(NamedTuple):
-    """An attempt about to be sent, as queued for the writer: its record, and the bytes the journal holds."""
-
-    record: JournalRecord
-    encoded: bytes  # b"" for an in-memory log, which keeps no journal
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return self.record.delivery_id, self.record.number
+# An attempt about to be sent, as queued for the writer: a JournalRecord's fields but the body, and the body.
+_Intent = tuple[IntentFields, bytes]
 
 
 class _Writer:
@@ -378,9 +371,10 @@ class _Writer:
         self.journal_path = journal_path
         self.journal: IntentJournal | None = None
         self.condition = threading.Condition()
-        self.pending: list[_Row | _Intent] = []
+        self.pending: list[_Row] = []
+        self.intents: list[_Intent] = []  # apart from the rows: each is taken before any outcome of its batch
         # Intents without an outcome yet, oldest first, with when the writer took them; the writer's alone.
-        self.held: dict[tuple[str, int], tuple[_Intent, float]] = {}
+        self.held: dict[tuple[object, object], tuple[_Intent, float]] = {}
         self.submitted = 0
         self.committed = 0
         self.flushing = 0
@@ -392,34 +386,33 @@ class _Writer:
 
     def submit(self, rows: Sequence[_Row]) -> None:
         with self.condition:
-            if self.failure is not None or self.stopping or len(self.pending) >= QUEUE_LIMIT:
+            if self.failure is not None or self.stopping or len(self.pending) + len(self.intents) >= QUEUE_LIMIT:
                 self._wait_for_room()
             self.pending += rows
             self._submitted()
 
-    def submit_intent(self, record: JournalRecord) -> None:
-        """Put ``record`` on disk (the journal), then queue it for the log; DeliveryError if the disk refuses."""
-        intent = _Intent(record, record.encode() if self.journal_path is not None else b"")
+    def submit_intent(self, fields: IntentFields, body: bytes) -> None:
+        """Put the intent on disk (the journal), then queue it for the log; DeliveryError if the disk refuses."""
         with self.condition:
-            if self.failure is not None or self.stopping or len(self.pending) >= QUEUE_LIMIT:
+            if self.failure is not None or self.stopping or len(self.pending) + len(self.intents) >= QUEUE_LIMIT:
                 self._wait_for_room()
             if self.journal_path is not None:
                 try:
                     if self.journal is None:
                         self.journal = IntentJournal(self.journal_path, self.owner)
-                    self.journal.append(intent.encoded)
+                    self.journal.append_intent(fields, body)
                 except OSError as exc:
                     reason = exc.strerror or str(exc)
                     message = f"delivery log {self.description}: cannot record an attempt before sending it ({reason})"
                     raise DeliveryError(message + "; check the disk and the path") from exc
-            self.pending.append(intent)
+            self.intents.append((fields, body))
             self._submitted()
 
     # The two methods above run on the sending thread for every delivery: each tests first whether it needs
     # to wait (rarely) before calling this.
     def _wait_for_room(self) -> None:
         self._raise_failure()
-        while len(self.pending) >= QUEUE_LIMIT and self.failure is None:
+        while len(self.pending) + len(self.intents) >= QUEUE_LIMIT and self.failure is None:
             self.condition.wait()
         self._raise_failure()
         if self.stopping:
@@ -428,7 +421,7 @@ class _Writer:
     def _submitted(self) -> None:
         self.submitted += 1
         # Waking the writer for every record would cost more than the write: only when it sleeps.
-        if self.idle or len(self.pending) >= BATCH_LIMIT:
+        if self.idle or len(self.pending) + len(self.intents) >= BATCH_LIMIT:
             self.condition.notify_all()
 
     def flush(self) -> None:
@@ -463,12 +456,12 @@ class _Writer:
         message = f"delivery log {self.description}: cannot write ({self.failure}); check the disk and the path"
         return DeliveryError(message)
 
-    def _next_batch(self) -> tuple[list[_Row | _Intent], int, bool, int | None] | None:
+    def _next_batch(self) -> tuple[list[_Row], list[_Intent], int, bool, int | None] | None:
         """Wait for records (or an intent held long enough), linger briefly for more, and take them all.
 
-        Returns the batch, the count it brings ``committed`` to, whether to write every intent held (a
-        flush, or the end), and the journal file that took the appends until now (appends go to the other
-        one from here on); None once stopped with nothing left.
+        Returns the rows and the intents queued, the count they bring ``committed`` to, whether to write every
+        intent held (a flush, or the end), and the journal file that took the appends until now (appends go to
+        the other one from here on); None once stopped with nothing left.
         """
         with self.condition:
             self.idle = True
@@ -478,21 +471,23 @@ class _Writer:
                     break
                 self.condition.wait(wait)
             self.idle = False
-            if self.stopping and not self.pending and not self.held:
+            if self.stopping and not self.pending and not self.intents and not self.held:
                 self.committed = self.submitted  # a flush waiting for nothing more returns
                 self.condition.notify_all()
                 return None
             deadline = time.monotonic() + COMMIT_INTERVAL
-            while self.pending and not (self.stopping or self.flushing or len(self.pending) >= BATCH_LIMIT):
+            while (self.pending or self.intents) and not (
+                self.stopping or self.flushing or len(self.pending) + len(self.intents) >= BATCH_LIMIT
+            ):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self.condition.wait(remaining)
-            batch, self.pending = self.pending, []
+            rows, self.pending, intents, self.intents = self.pending, [], self.intents, []
             everything = self.stopping or self.flushing > 0
             journal_half = self.journal.rotate() if self.journal is not None else None
             self.condition.notify_all()  # room in the queue again
-            return batch, self.submitted, everything, journal_half
+            return rows, intents, self.submitted, everything, journal_half
 
     def _until_an_intent_is_due(self) -> float | None:
         """Seconds until the oldest intent held must be written (None when none is held)."""
@@ -508,24 +503,28 @@ class _Writer:
                 self.connection.execute(statement.sql(size), list(itertools.chain.from_iterable(chunk)))
                 start += size
 
-    def _rows_to_write(self, batch: list[_Row | _Intent], everything: bool) -> dict[_Statement, list[tuple[Any, ...]]]:
-        """The batch's rows per statement, in order, and the intents held that are due (all with ``everything``)."""
+    def _rows_to_write(
+        self, batch: list[_Row], intents: list[_Intent], everything: bool
+    ) -> dict[_Statement, list[tuple[Any, ...]]]:
+        """The batch's rows per statement, in order, and the intents held that are due (all with ``everything``).
+
+        The batch's intents are held first: each was queued before its outcome, which may be in the same batch.
+        """
         now = time.monotonic()
+        for intent in intents:
+            fields = intent[0]
+            self.held[fields[0], fields[7]] = (intent, now)  # (delivery_id, number): the attempt's key
         by_statement: dict[_Statement, list[tuple[Any, ...]]] = {}
-        for item in batch:  # dicts keep insertion order: calls, deliveries, attempts
-            if isinstance(item, _Intent):
-                self.held[item.key] = (item, now)
-                continue
-            statement, parameters = item
+        for statement, parameters in batch:  # dicts keep insertion order: calls, deliveries, attempts
             if statement is _INSERT_ATTEMPT:  # an outcome: it stands for its intent, written or not
                 self.held.pop((parameters[0], parameters[1]), None)
             by_statement.setdefault(statement, []).append(parameters)
         while self.held:
-            key, (intent, since) = next(iter(self.held.items()))
+            key, ((fields, body), since) = next(iter(self.held.items()))
             if not everything and now - since < INTENT_HOLD:
                 break
             del self.held[key]
-            for statement, parameters in _intent_rows(intent.record, self.owner):
+            for statement, parameters in _intent_rows(JournalRecord._make((*fields, body)), self.owner):
                 by_statement.setdefault(statement, []).append(parameters)
         return by_statement
 
@@ -537,9 +536,9 @@ class _Writer:
     def _run(self) -> None:
         _yield_cpu_to_others()
         while (taken := self._next_batch()) is not None:
-            batch, done, everything, journal_half = taken
+            batch, intents, done, everything, journal_half = taken
             try:
-                by_statement = self._rows_to_write(batch, everything)
+                by_statement = self._rows_to_write(batch, intents, everything)
                 try:
                     self._write(by_statement)
                 except UnicodeEncodeError:  # rolled back: the batch is written again, every text made storable
@@ -547,9 +546,9 @@ class _Writer:
                 if self.journal is not None and journal_half is not None:
                     # The emptied file's intents are each in the log now, or held and appended to the other.
                     if self.held:
-                        waiting = b"".join(intent.encoded for intent, _ in self.held.values())
                         with self.condition:  # the sending thread appends to the same file
-                            self.journal.append(waiting)
+                            for (fields, body), _ in self.held.values():
+                                self.journal.append_intent(fields, body)
                     self.journal.truncate(journal_half)
             except BaseException as exc:  # reported to the recording thread by submit() and flush()
                 with self.condition:
@@ -650,7 +649,7 @@ class DeliveryLog:
         """
         self._check_open()
         created_at = delivery.attempts[0].started_at if delivery.attempts else attempt.started_at
-        intent = JournalRecord(
+        fields = (  # a JournalRecord's, in order: a plain tuple is made in one step
             delivery.id,
             delivery.url,
             delivery.event_type,
@@ -662,9 +661,8 @@ class DeliveryLog:
             attempt.url,
             _headers_json(attempt.request_headers),
             attempt.started_at,
-            delivery.body,
         )
-        self._writer.submit_intent(intent)
+        self._writer.submit_intent(fields, delivery.body)
 
     def _rows(self, delivery: Delivery, attempt: Attempt) -> list[_Row]:
         created_at = delivery.attempts[0].started_at if delivery.attempts else attempt.started_at

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from harness import store
-from harness._intent_journal import IntentJournal, journal_files, read_records
+from harness import _intent_journal, store
+from harness._intent_journal import journal_files, read_records
 from harness.delivery import Attempt, Deliverer, Delivery, FailureKind, mask_secret, webhook_headers
 from harness.errors import ConfigError, DeliveryError
 from harness.serving import AppServer
@@ -221,15 +221,21 @@ async def test_many_intents_at_once_are_each_recorded(tmp_path: Path) -> None:
         assert len(pending_rows(path)) == 200
 
 
-async def test_an_intent_the_journal_cannot_hold_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def disk_full(self: IntentJournal, record: bytes) -> None:
+@pytest.mark.parametrize("when", ["making the journal", "growing it"])
+async def test_an_intent_the_journal_cannot_hold_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    def disk_full(self: object, offset: int, length: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with DeliveryLog(tmp_path / "log.db") as log:
-        monkeypatch.setattr(IntentJournal, "append", disk_full)
         delivery = new_delivery()
-        with pytest.raises(DeliveryError, match=r"cannot record an attempt before sending it \(No space left"):
+        if when == "growing it":
             await log.record_intent(delivery, new_attempt(delivery))
+            delivery = Delivery(id="dlv_big", url=delivery.url, body=b"x" * (_intent_journal.INITIAL_FILE_BYTES + 1))
+        monkeypatch.setattr(_intent_journal._MappedFile, "_allocate", disk_full)
+        with pytest.raises(DeliveryError, match=r"cannot record an attempt before sending it \(No space left"):
+            await log.record_intent(delivery, new_attempt(delivery, number=2))
 
 
 async def test_an_intent_the_log_cannot_write_raises_instead_of_hanging(tmp_path: Path) -> None:
