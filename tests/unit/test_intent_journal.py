@@ -217,15 +217,33 @@ def test_without_fallocate_the_files_are_written_out_and_work(
     assert list(read_records(journal.paths[0])) == written
 
 
-def test_an_emptied_file_leaves_the_process_memory(journal: IntentJournal) -> None:
+def test_an_emptied_file_keeps_its_first_pages_mapped_and_gives_the_rest_back(
+    journal: IntentJournal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_intent_journal, "RETAINED_BYTES", 128 * 1024)
     for index in range(200):
         journal.append(record(index, body=b"z" * 2_000).encode())  # 400 KB of pages touched
     assert mapped_kib(journal.paths[0]) >= 300
 
     journal.truncate(0)
 
-    assert mapped_kib(journal.paths[0]) < 16
+    assert 100 <= mapped_kib(journal.paths[0]) <= 128 + 16  # what the next appends write to, no more
     assert list(read_records(journal.paths[0])) == []
+
+
+def test_a_file_keeps_its_size_through_a_steady_load_and_shrinks_after_a_burst(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(_intent_journal, "INITIAL_FILE_BYTES", 64 * 1024)
+    journal = IntentJournal(tmp_path / "log.db", OWNER)
+    for index in range(2):  # 100 KB: the file doubles, once
+        journal.append(record(index, body=b"x" * 50_000).encode())
+    journal.truncate(0)
+    assert os.path.getsize(journal.paths[0]) == 128 * 1024  # kept: the next batch is likely as large
+    for index in range(6):  # 300 KB: past 4 times the initial size
+        journal.append(record(index, body=b"x" * 50_000).encode())
+    journal.truncate(0)
+    assert os.path.getsize(journal.paths[0]) == 64 * 1024
 
 
 def mapped_kib(path: Path) -> int:
