@@ -399,3 +399,24 @@ def test_the_writer_thread_yields_the_cpu_to_the_sending_thread_and_the_receiver
         expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + WRITER_NICENESS)
         assert os.getpriority(os.PRIO_PROCESS, writer.native_id) == expected
         assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < expected  # only the writer's
+
+
+def test_a_sqlite_with_the_old_limit_of_999_parameters_still_takes_large_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harness import store
+
+    connect = store._connect
+
+    def old_sqlite(path: str | Path) -> sqlite3.Connection:
+        connection = connect(path)
+        connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # SQLite before 3.32
+        return connection
+
+    monkeypatch.setattr(store, "_connect", old_sqlite)
+    with DeliveryLog(MEMORY) as log:
+        deliveries = [make_delivery(f"dlv_{index:04}") for index in range(600)]
+        with log._writer.condition:  # the writer waits: one batch, more rows than the largest chunk (512)
+            for delivery in deliveries:
+                record(log, delivery)
+        assert log.count() == 600
