@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from harness.errors import ConfigError
 
-__all__ = ["LOOP_ENV", "chosen_loop", "event_loop_policy"]
+__all__ = ["LOOP_ENV", "SWITCH_INTERVAL", "chosen_loop", "event_loop_policy"]
 
 LOOP_ENV = "HARNESS_LOOP"
+# Seconds a thread may keep the GIL while another waits for it (Python's default: 5 ms). The event loop shares
+# the interpreter with the delivery log's writer thread, whose Python work in a batch (ms of it under load)
+# could hold the loop for that long: 1 ms bounds the stall, for 3 - 5 % more deliveries per second from harness
+# send (BENCHMARKS.md). Set by the command line only: a library does not change its host's interpreter.
+SWITCH_INTERVAL = 0.001
 _CHOICES = ("auto", "asyncio", "uvloop")
 
 
@@ -39,16 +45,22 @@ def chosen_loop() -> str:
 
 @contextmanager
 def event_loop_policy() -> Iterator[str]:
-    """Run the block with the chosen loop's policy (``asyncio.run`` then makes that loop); the old one after."""
+    """Run the block with the chosen loop's policy (``asyncio.run`` then makes that loop), and the interpreter's
+    switch interval at ``SWITCH_INTERVAL``; both as they were after."""
     name = chosen_loop()
-    if name == "asyncio":
-        yield name
-        return
-    import uvloop
-
-    previous = asyncio.get_event_loop_policy()
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        yield name
+        if name == "asyncio":
+            yield name
+            return
+        import uvloop
+
+        previous = asyncio.get_event_loop_policy()
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        try:
+            yield name
+        finally:
+            asyncio.set_event_loop_policy(previous)
     finally:
-        asyncio.set_event_loop_policy(previous)
+        sys.setswitchinterval(interval)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from harness._event_loops import LOOP_ENV, chosen_loop, event_loop_policy
+from harness._event_loops import LOOP_ENV, SWITCH_INTERVAL, chosen_loop, event_loop_policy
 from harness.errors import ConfigError
 from tests.conftest import ROOT
 
@@ -37,6 +37,18 @@ def test_the_policy_is_set_for_the_block_only(monkeypatch: pytest.MonkeyPatch) -
             loop.close()
 
     assert asyncio.get_event_loop_policy() is before
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_the_switch_interval_is_the_commands_for_the_block_only(monkeypatch: pytest.MonkeyPatch, loop: str) -> None:
+    monkeypatch.setenv(LOOP_ENV, loop)
+    before = sys.getswitchinterval()
+
+    with event_loop_policy():
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+
+    assert sys.getswitchinterval() == before
+    assert before != pytest.approx(SWITCH_INTERVAL)  # the interpreter's default, which the block changed
 
 
 def test_a_wrong_value_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
