@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness._intent_journal import IntentFields, IntentJournal, JournalRecord, claim, journal_files
 from harness.delivery import Attempt, Delivery
@@ -344,6 +344,15 @@ def _intent_rows(intent: JournalRecord, owner: str | None) -> list[_Row]:
 _Intent = tuple[IntentFields, bytes]
 
 
+class _Batch(NamedTuple):
+    """What the writer takes from its queue at once (see _Writer.__init__)."""
+
+    rows: list[_Row]
+    intents: list[_Intent]
+    delivery_rows: list[tuple[Any, ...]]
+    attempt_rows: list[tuple[Any, ...]]
+
+
 class _Writer:
     """The thread that owns all writes: drains the queue, one transaction per batch.
 
@@ -376,8 +385,13 @@ class _Writer:
         self.journal_path = journal_path
         self.journal: IntentJournal | None = None
         self.condition = threading.Condition()
+        # What is queued: rows of any kind; intents, each taken before any outcome of its batch; and outcomes, as
+        # their delivery's row and their attempt's, in lists of their own (the writer sorts nothing per delivery).
         self.pending: list[_Row] = []
-        self.intents: list[_Intent] = []  # apart from the rows: each is taken before any outcome of its batch
+        self.intents: list[_Intent] = []
+        self.delivery_rows: list[tuple[Any, ...]] = []
+        self.attempt_rows: list[tuple[Any, ...]] = []
+        self.queued = 0  # records in the lists above
         # Intents without an outcome yet, oldest first, with when the writer took them; the writer's alone.
         self.held: dict[tuple[object, object], tuple[_Intent, float]] = {}
         self.submitted = 0
@@ -391,15 +405,23 @@ class _Writer:
 
     def submit(self, rows: Sequence[_Row]) -> None:
         with self.condition:
-            if self.failure is not None or self.stopping or len(self.pending) + len(self.intents) >= QUEUE_LIMIT:
+            if self.failure is not None or self.stopping or self.queued >= QUEUE_LIMIT:
                 self._wait_for_room()
             self.pending += rows
+            self._submitted()
+
+    def submit_outcome(self, delivery_row: tuple[Any, ...], attempt_row: tuple[Any, ...]) -> None:
+        with self.condition:
+            if self.failure is not None or self.stopping or self.queued >= QUEUE_LIMIT:
+                self._wait_for_room()
+            self.delivery_rows.append(delivery_row)
+            self.attempt_rows.append(attempt_row)
             self._submitted()
 
     def submit_intent(self, fields: IntentFields, body: bytes) -> None:
         """Put the intent on disk (the journal), then queue it for the log; DeliveryError if the disk refuses."""
         with self.condition:
-            if self.failure is not None or self.stopping or len(self.pending) + len(self.intents) >= QUEUE_LIMIT:
+            if self.failure is not None or self.stopping or self.queued >= QUEUE_LIMIT:
                 self._wait_for_room()
             if self.journal_path is not None:
                 try:
@@ -413,11 +435,11 @@ class _Writer:
             self.intents.append((fields, body))
             self._submitted()
 
-    # The two methods above run on the sending thread for every delivery: each tests first whether it needs
-    # to wait (rarely) before calling this.
+    # The methods above run on the sending thread for every delivery: each tests first whether it needs to
+    # wait (rarely) before calling this.
     def _wait_for_room(self) -> None:
         self._raise_failure()
-        while len(self.pending) + len(self.intents) >= QUEUE_LIMIT and self.failure is None:
+        while self.queued >= QUEUE_LIMIT and self.failure is None:
             self.condition.wait()
         self._raise_failure()
         if self.stopping:
@@ -425,8 +447,9 @@ class _Writer:
 
     def _submitted(self) -> None:
         self.submitted += 1
+        self.queued += 1
         # Waking the writer for every record would cost more than the write: only when it sleeps.
-        if self.idle or len(self.pending) + len(self.intents) >= BATCH_LIMIT:
+        if self.idle or self.queued >= BATCH_LIMIT:
             self.condition.notify_all()
 
     def flush(self) -> None:
@@ -461,12 +484,12 @@ class _Writer:
         message = f"delivery log {self.description}: cannot write ({self.failure}); check the disk and the path"
         return DeliveryError(message)
 
-    def _next_batch(self) -> tuple[list[_Row], list[_Intent], int, bool, int | None] | None:
+    def _next_batch(self) -> tuple[_Batch, int, bool, int | None] | None:
         """Wait for records (or an intent held long enough), linger briefly for more, and take them all.
 
-        Returns the rows and the intents queued, the count they bring ``committed`` to, whether to write every
-        intent held (a flush, or the end), and the journal file that took the appends until now (appends go to
-        the other one from here on); None once stopped with nothing left.
+        Returns what was queued, the count it brings ``committed`` to, whether to write every intent held (a
+        flush, or the end), and the journal file that took the appends until now (appends go to the other one
+        from here on); None once stopped with nothing left.
         """
         with self.condition:
             self.idle = True
@@ -476,23 +499,23 @@ class _Writer:
                     break
                 self.condition.wait(wait)
             self.idle = False
-            if self.stopping and not self.pending and not self.intents and not self.held:
+            if self.stopping and not self.queued and not self.held:
                 self.committed = self.submitted  # a flush waiting for nothing more returns
                 self.condition.notify_all()
                 return None
             deadline = time.monotonic() + COMMIT_INTERVAL
-            while (self.pending or self.intents) and not (
-                self.stopping or self.flushing or len(self.pending) + len(self.intents) >= BATCH_LIMIT
-            ):
+            while self.queued and not (self.stopping or self.flushing or self.queued >= BATCH_LIMIT):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self.condition.wait(remaining)
-            rows, self.pending, intents, self.intents = self.pending, [], self.intents, []
+            batch = _Batch(self.pending, self.intents, self.delivery_rows, self.attempt_rows)
+            self.pending, self.intents, self.delivery_rows, self.attempt_rows = [], [], [], []
+            self.queued = 0
             everything = self.stopping or self.flushing > 0
             journal_half = self.journal.rotate() if self.journal is not None else None
             self.condition.notify_all()  # room in the queue again
-            return rows, intents, self.submitted, everything, journal_half
+            return batch, self.submitted, everything, journal_half
 
     def _until_an_intent_is_due(self) -> float | None:
         """Seconds until the oldest intent held must be written (None when none is held)."""
@@ -510,27 +533,29 @@ class _Writer:
                 self.connection.execute(statement.sql(size), list(itertools.chain.from_iterable(chunk)))
                 start += size
 
-    def _rows_to_write(
-        self, batch: list[_Row], intents: list[_Intent], everything: bool
-    ) -> dict[_Statement, list[tuple[Any, ...]]]:
+    def _rows_to_write(self, batch: _Batch, everything: bool) -> dict[_Statement, list[tuple[Any, ...]]]:
         """The batch's rows per statement, in order, and the intents held that are due (all with ``everything``).
 
         The batch's intents are held first: each was queued before its outcome, which may be in the same batch.
         """
         now = time.monotonic()
-        for intent in intents:
+        held = self.held
+        for intent in batch.intents:
             fields = intent[0]
-            self.held[fields[0], fields[7]] = (intent, now)  # (delivery_id, number): the attempt's key
+            held[fields[0], fields[7]] = (intent, now)  # (delivery_id, number): the attempt's key
         by_statement: dict[_Statement, list[tuple[Any, ...]]] = {}
-        for statement, parameters in batch:  # dicts keep insertion order: calls, deliveries, attempts
-            if statement is _INSERT_ATTEMPT:  # an outcome: it stands for its intent, written or not
-                self.held.pop((parameters[0], parameters[1]), None)
+        for statement, parameters in batch.rows:  # dicts keep insertion order: calls, deliveries, attempts
             by_statement.setdefault(statement, []).append(parameters)
-        while self.held:
-            key, ((fields, body), since) = next(iter(self.held.items()))
+        if batch.attempt_rows:
+            by_statement.setdefault(_UPSERT_DELIVERY, []).extend(batch.delivery_rows)
+            by_statement.setdefault(_INSERT_ATTEMPT, []).extend(batch.attempt_rows)
+            for parameters in batch.attempt_rows:  # an outcome stands for its intent, written or not
+                held.pop((parameters[0], parameters[1]), None)
+        while held:
+            key, ((fields, body), since) = next(iter(held.items()))
             if not everything and now - since < INTENT_HOLD:
                 break
-            del self.held[key]
+            del held[key]
             for statement, parameters in _intent_rows(JournalRecord._make((*fields, body)), self.owner):
                 by_statement.setdefault(statement, []).append(parameters)
         return by_statement
@@ -543,9 +568,9 @@ class _Writer:
     def _run(self) -> None:
         _yield_cpu_to_others()
         while (taken := self._next_batch()) is not None:
-            batch, intents, done, everything, journal_half = taken
+            batch, done, everything, journal_half = taken
             try:
-                by_statement = self._rows_to_write(batch, intents, everything)
+                by_statement = self._rows_to_write(batch, everything)
                 try:
                     self._write(by_statement)
                 except UnicodeEncodeError:  # rolled back: the batch is written again, every text made storable
@@ -646,7 +671,7 @@ class DeliveryLog:
     def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         """Queue one attempt's outcome (and its delivery's row) for the writer; returns without touching the disk."""
         self._check_open()
-        self._writer.submit(self._rows(delivery, attempt))
+        self._writer.submit_outcome(*self._rows(delivery, attempt))
 
     async def record_intent(self, delivery: Delivery, attempt: Attempt) -> None:
         """Record that ``attempt`` is about to be sent; returns once that is on disk (see the module docstring).
@@ -671,7 +696,8 @@ class DeliveryLog:
         )
         self._writer.submit_intent(fields, delivery.body)
 
-    def _rows(self, delivery: Delivery, attempt: Attempt) -> list[_Row]:
+    def _rows(self, delivery: Delivery, attempt: Attempt) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """The outcome's rows: its delivery's (``_UPSERT_DELIVERY``) and its attempt's (``_INSERT_ATTEMPT``)."""
         created_at = delivery.attempts[0].started_at if delivery.attempts else attempt.started_at
         delivery_row = (
             delivery.id,
@@ -701,7 +727,7 @@ class DeliveryLog:
             0,
             None,
         )
-        return [(_UPSERT_DELIVERY, delivery_row), (_INSERT_ATTEMPT, attempt_row)]
+        return delivery_row, attempt_row
 
     def record_call(self, call_id: str, *, agent_id: str | None, scenario: str | None, events: int) -> None:
         """Queue a call's row: which agent, which scenario, how many events it is planned to send."""
