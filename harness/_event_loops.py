@@ -9,6 +9,7 @@ when a problem is suspected in one of them. The library itself never picks a loo
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -16,14 +17,20 @@ from contextlib import contextmanager
 
 from harness.errors import ConfigError
 
-__all__ = ["LOOP_ENV", "SWITCH_INTERVAL", "chosen_loop", "event_loop_policy"]
+__all__ = ["GC_THRESHOLDS", "LOOP_ENV", "SWITCH_INTERVAL", "chosen_loop", "event_loop_policy", "interpreter_tuning"]
 
 LOOP_ENV = "HARNESS_LOOP"
+# The two interpreter settings the command line runs with (interpreter_tuning), each measured in harness send
+# to the minimal receiver (BENCHMARKS.md). Only the command line sets them: a library leaves its host's alone.
 # Seconds a thread may keep the GIL while another waits for it (Python's default: 5 ms). The event loop shares
 # the interpreter with the delivery log's writer thread, whose Python work in a batch (ms of it under load)
-# could hold the loop for that long: 1 ms bounds the stall, for 3 - 5 % more deliveries per second from harness
-# send (BENCHMARKS.md). Set by the command line only: a library does not change its host's interpreter.
+# could hold the loop for that long: 1 ms bounds the stall (3 - 5 % more deliveries per second).
 SWITCH_INTERVAL = 0.001
+# Allocations between collections of the youngest generation (Python's default: 700), then the default ratios.
+# A delivery allocates dozens of short-lived objects, nearly all freed by their reference counts; at 700 the
+# collector ran every few deliveries and, every hundred runs, went through every object of the planned calls
+# (5 - 7 % more deliveries per second at 10,000; garbage cycles wait at most that many allocations longer).
+GC_THRESHOLDS = (10_000, 10, 10)
 _CHOICES = ("auto", "asyncio", "uvloop")
 
 
@@ -45,22 +52,30 @@ def chosen_loop() -> str:
 
 @contextmanager
 def event_loop_policy() -> Iterator[str]:
-    """Run the block with the chosen loop's policy (``asyncio.run`` then makes that loop), and the interpreter's
-    switch interval at ``SWITCH_INTERVAL``; both as they were after."""
+    """Run the block with the chosen loop's policy (``asyncio.run`` then makes that loop); the old one after."""
     name = chosen_loop()
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
-        if name == "asyncio":
-            yield name
-            return
-        import uvloop
+    if name == "asyncio":
+        yield name
+        return
+    import uvloop
 
-        previous = asyncio.get_event_loop_policy()
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-        try:
-            yield name
-        finally:
-            asyncio.set_event_loop_policy(previous)
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        yield name
+    finally:
+        asyncio.set_event_loop_policy(previous)
+
+
+@contextmanager
+def interpreter_tuning() -> Iterator[None]:
+    """Run the block with the switch interval at ``SWITCH_INTERVAL`` and the collector's thresholds at
+    ``GC_THRESHOLDS``; both as they were after."""
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
     finally:
         sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)

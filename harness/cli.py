@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 import harness._commands as _commands
-from harness._event_loops import event_loop_policy
+from harness._event_loops import event_loop_policy, interpreter_tuning
 from harness.errors import HarnessError
 
 # The order `harness --help` lists subcommands in; any other module in harness/_commands/ follows.
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with event_loop_policy():  # uvloop unless $HARNESS_LOOP=asyncio
+        with event_loop_policy(), interpreter_tuning():  # uvloop unless $HARNESS_LOOP=asyncio
             return int(args.run(args))
     except HarnessError as exc:
         print(f"harness {args.command}: error: {exc}", file=sys.stderr)

@@ -1,14 +1,22 @@
-"""Which event loop the command line runs on, and what a wrong $HARNESS_LOOP says."""
+"""Which event loop the command line runs on, what a wrong $HARNESS_LOOP says, and how it tunes the interpreter."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import subprocess
 import sys
 
 import pytest
 
-from harness._event_loops import LOOP_ENV, SWITCH_INTERVAL, chosen_loop, event_loop_policy
+from harness._event_loops import (
+    GC_THRESHOLDS,
+    LOOP_ENV,
+    SWITCH_INTERVAL,
+    chosen_loop,
+    event_loop_policy,
+    interpreter_tuning,
+)
 from harness.errors import ConfigError
 from tests.conftest import ROOT
 
@@ -39,16 +47,38 @@ def test_the_policy_is_set_for_the_block_only(monkeypatch: pytest.MonkeyPatch) -
     assert asyncio.get_event_loop_policy() is before
 
 
-@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
-def test_the_switch_interval_is_the_commands_for_the_block_only(monkeypatch: pytest.MonkeyPatch, loop: str) -> None:
-    monkeypatch.setenv(LOOP_ENV, loop)
-    before = sys.getswitchinterval()
+def test_the_interpreter_is_tuned_for_the_block_only() -> None:
+    before = (sys.getswitchinterval(), gc.get_threshold())
 
-    with event_loop_policy():
-        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+    with interpreter_tuning():
+        assert (sys.getswitchinterval(), gc.get_threshold()) == (SWITCH_INTERVAL, GC_THRESHOLDS)
 
-    assert sys.getswitchinterval() == before
-    assert before != pytest.approx(SWITCH_INTERVAL)  # the interpreter's default, which the block changed
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
+    assert before != (SWITCH_INTERVAL, GC_THRESHOLDS)  # the interpreter's defaults, changed above
+
+
+def test_the_command_line_runs_tuned(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import cli
+
+    seen: list[tuple[float, tuple[int, int, int]]] = []
+    monkeypatch.setattr(cli, "build_parser", lambda: _RecordingParser(seen))
+
+    assert cli.main([]) == 0
+    assert seen == [(SWITCH_INTERVAL, GC_THRESHOLDS)]
+
+
+class _RecordingParser:
+    """Stands in for the argument parser: its one command records the interpreter's settings while it runs."""
+
+    def __init__(self, seen: list[tuple[float, tuple[int, int, int]]]) -> None:
+        self.seen = seen
+
+    def parse_args(self, argv: object) -> object:
+        def run(args: object) -> int:
+            self.seen.append((sys.getswitchinterval(), gc.get_threshold()))
+            return 0
+
+        return type("Args", (), {"run": staticmethod(run), "command": "recorded"})()
 
 
 def test_a_wrong_value_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
