@@ -1,9 +1,10 @@
-"""Which asyncio event loop the command line runs on: uvloop when installed, unless ``$HARNESS_LOOP`` says.
+"""How the command line runs: on which asyncio event loop, and with which interpreter settings.
 
-uvloop (libuv under asyncio's API) delivers more webhooks per second from ``harness send`` and ``harness
-serve`` (see BENCHMARKS.md); ``HARNESS_LOOP=asyncio`` falls back to the standard loop, for comparison or
-when a problem is suspected in one of them. The library itself never picks a loop: code that embeds
-``MockServer`` or ``Deliverer`` runs on the loop it is given.
+The loop is uvloop when installed, unless ``$HARNESS_LOOP`` says: uvloop (libuv under asyncio's API) delivers
+more webhooks per second from ``harness send`` and ``harness serve`` (see BENCHMARKS.md); ``HARNESS_LOOP=asyncio``
+falls back to the standard loop, for comparison or when a problem is suspected in one of them. The interpreter
+gets a shorter switch interval and a rarer garbage collection (``interpreter_tuning``). The library itself never
+picks a loop or changes the interpreter: code that embeds ``MockServer`` or ``Deliverer`` runs as it is given.
 """
 
 from __future__ import annotations
