@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 
-__all__ = ["FIXTURE_NAME", "MAX_ID_CHARS", "fixture_name", "prepare_folder", "safe_id", "staged_folder"]
+__all__ = ["FIXTURE_NAME", "MAX_ID_CHARS", "fixture_name", "safe_id", "staged_folder"]
 
 # <call>-<call id>-<event>-<type>.json: names that sort in delivery order.
 FIXTURE_NAME = re.compile(r"^\d{4,}-[^-]+-\d{2,}-[a-z0-9_]+\.json$")
@@ -61,21 +61,13 @@ def _written_before(out: Path, ours: Sequence[str], *, force: bool) -> list[Path
     return existing
 
 
-def prepare_folder(out: Path, ours: Sequence[str], *, force: bool) -> None:
-    """Create ``out``; refuse to overwrite files we wrote there before (fixtures, or the ``ours`` names)
-    unless ``force``, then remove them, so stale files of a larger earlier run never mix with new ones."""
-    try:
-        for path in _written_before(out, ours, force=force):
-            path.unlink()
-    except OSError as exc:
-        raise ConfigError(f"--out {out}: cannot use it ({exc.strerror or exc}); choose a writable directory") from exc
-
-
 @contextmanager
 def staged_folder(out: Path, ours: Sequence[str], *, force: bool) -> Iterator[Path]:
     """A new, empty directory beside ``out`` to write into; when the block ends without an error, its files
-    replace what an earlier run wrote in ``out``. Until then ``out`` is left as it was: a failure (bad input,
-    a full disk) never leaves fewer files than before. Refused, as :func:`prepare_folder`, before anything."""
+    replace what an earlier run wrote in ``out`` (fixtures, or the ``ours`` names), so stale files of a larger
+    earlier run never mix with new ones. Until then ``out`` is left as it was: a failure (bad input, a full
+    disk, an interruption) never leaves fewer files than before. Without ``force``, ConfigError when ``out``
+    holds files an earlier run wrote, before anything is written."""
     _written_before(out, ours, force=force)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name or 'out'}.", suffix=".partial", dir=out.parent))

@@ -7,8 +7,9 @@ bounded queue; one writer thread drains the queue and commits everything waiting
 Durability, precisely: an attempt is *recorded* once the writer has committed it. The writer commits
 at most ``COMMIT_INTERVAL`` (5 ms) after the first record of a batch arrives, plus the time the write
 takes (under load also the time it waits for the CPU, which it yields to the sending thread and the
-receiver: see ``_yield_cpu_to_others``), and :meth:`~DeliveryLog.flush` commits at once and waits for it. A committed transaction is in
-the WAL file, in the operating system's hands: a process killed with SIGKILL loses nothing recorded.
+receiver: see ``_yield_cpu_to_others``), and :meth:`~DeliveryLog.flush` commits at once and waits for it.
+A committed transaction is in the WAL file, in the operating system's hands: a process killed with SIGKILL
+loses nothing recorded.
 Only a crash of the machine itself may lose the last transactions (``synchronous=NORMAL``).
 
 Write-ahead: the delivery engine also records each attempt's *intent* (:meth:`DeliveryLog.record_intent`)

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from harness._fixture_files import fixture_name, prepare_folder
-from harness.errors import ConfigError
+from harness._fixture_files import fixture_name, staged_folder
 from harness.generate import DOMAINS, LOCALES, OUTCOMES, simulate_calls
 from harness.models import Event
 from harness.scenarios import MAX_TURNS
@@ -80,7 +79,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     target = out / JSONL_NAME if args.format == "jsonl" else out
-    prepare_folder(out, [JSONL_NAME] if args.format == "jsonl" else [], force=args.force)
     calls = simulate_calls(
         seed=args.seed,
         count=args.calls,
@@ -92,9 +90,11 @@ def run(args: argparse.Namespace) -> int:
     )
     report = _progress_reporter(args.calls, sys.stderr)
     events_written = 0
-    try:
+    # Written beside --out first, and swapped in only once complete: with --force, a run that fails or is
+    # interrupted (a full disk, Ctrl-C) leaves the earlier fixtures as they were, never half of them.
+    with staged_folder(out, [JSONL_NAME] if args.format == "jsonl" else [], force=args.force) as folder:
         if args.format == "jsonl":
-            with target.open("wb") as stream:
+            with (folder / JSONL_NAME).open("wb") as stream:
                 for index, events in enumerate(calls):
                     stream.writelines(event.to_json() + b"\n" for event in events)
                     events_written += len(events)
@@ -102,11 +102,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             width = max(4, len(str(args.calls - 1)))
             for index, events in enumerate(calls):
-                _write_call(out, index, width, events)
+                _write_call(folder, index, width, events)
                 events_written += len(events)
                 report(index + 1)
-    except OSError as exc:
-        raise ConfigError(f"{target}: cannot write fixtures ({exc.strerror or exc}); choose a writable --out") from exc
     print(f"wrote {events_written} events from {args.calls} calls to {target}")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,23 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, fmt: str) -> None:
     assert forced.returncode == 0, forced.stderr
     expected = simulate_call(seed=derive_seed(5, 0))
     assert len(list(tmp_path.iterdir())) == (len(expected) if fmt == "json" else 1)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_an_interrupted_forced_run_leaves_the_earlier_fixtures_whole(tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / "fixtures"
+    assert run_cli("fixtures", "--calls", "2", "--out", str(out), "--format", fmt).returncode == 0
+    before = sorted((path.name, path.read_bytes()) for path in out.iterdir())
+
+    command = [sys.executable, "-m", "harness", "fixtures", "--calls", "1000000", "--out", str(out)]
+    with subprocess.Popen([*command, "--format", fmt, "--force"], stderr=subprocess.PIPE, text=True) as run:
+        assert run.stderr is not None
+        assert run.stderr.readline().startswith("fixtures: 1000/1000000 calls")  # well under way, then Ctrl-C
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=30) == 130
+
+    assert sorted((path.name, path.read_bytes()) for path in out.iterdir()) == before
+    assert [path.name for path in tmp_path.iterdir()] == ["fixtures"]  # nothing half-written left beside it
 
 
 def test_unrelated_files_do_not_block_and_are_kept(tmp_path: Path) -> None:
