@@ -7,10 +7,19 @@ Locust workers all read the secret (and the receiver's URL, and the delivery log
 from __future__ import annotations
 
 import os
+import unicodedata
 
 from harness.errors import ConfigError
 
-__all__ = ["DB_ENV", "SECRET_ENV", "URL_ENV", "require_webhook_secret", "webhook_secret"]
+__all__ = [
+    "DB_ENV",
+    "SECRET_ENV",
+    "URL_ENV",
+    "require_sendable_secret",
+    "require_webhook_secret",
+    "unsendable_secret",
+    "webhook_secret",
+]
 
 # The receiver's webhook secret, sent in X-Webhook-Secret. Read from here, never printed, logged or stored.
 SECRET_ENV = "CARTESIA_WEBHOOK_SECRET"
@@ -21,8 +30,36 @@ DB_ENV = "HARNESS_DB"
 
 
 def webhook_secret(given: str | None) -> str | None:
-    """``given`` (a ``--secret`` option) unless empty, else ``$CARTESIA_WEBHOOK_SECRET`` unless empty, else None."""
-    return given or os.environ.get(SECRET_ENV) or None
+    """``given`` (a ``--secret`` option) unless empty, else ``$CARTESIA_WEBHOOK_SECRET`` unless empty, else None.
+
+    ConfigError (exit 2) for a secret no request can carry, naming where it came from (see
+    :func:`unsendable_secret`): every delivery with it would fail, each blamed on the receiver.
+    """
+    secret = given or os.environ.get(SECRET_ENV) or None
+    if secret is not None:
+        require_sendable_secret(secret, "--secret" if given else f"${SECRET_ENV}")
+    return secret
+
+
+def unsendable_secret(secret: str) -> str | None:
+    """Why no request can carry ``secret`` in its header (a control character: CR, LF, NUL, a tab...), or None.
+
+    Names the code point, never the secret: a stray newline from a file or a paste is the usual cause.
+    """
+    control = next((char for char in secret if unicodedata.category(char) == "Cc"), None)
+    if control is None:
+        return None
+    return (
+        f"the secret holds a control character (U+{ord(control):04X}), which no request's secret header can"
+        " carry; pass it without (a trailing newline from a file or a paste is the usual cause)"
+    )
+
+
+def require_sendable_secret(secret: str, given_as: str) -> None:
+    """ConfigError naming ``given_as`` (the option or variable) when :func:`unsendable_secret` finds a problem."""
+    problem = unsendable_secret(secret)
+    if problem is not None:
+        raise ConfigError(f"{given_as}: {problem}")
 
 
 def require_webhook_secret(given: str | None, *, hint: str = "") -> str:

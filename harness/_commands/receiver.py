@@ -6,7 +6,7 @@ import argparse
 
 from aiohttp import web
 
-from harness._environment import SECRET_ENV, require_webhook_secret
+from harness._environment import SECRET_ENV, require_sendable_secret, require_webhook_secret
 from harness._net import bind_socket
 from harness.reference_receiver import DEFAULT_PROBE_PATH, DEFAULT_WEBHOOK_PATH, create_app
 
@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     secrets = args.secret or [require_webhook_secret(None)]
+    for secret in args.secret or ():
+        require_sendable_secret(secret, "--secret")  # one no request can carry would never match
     sock = bind_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
     print(f"reference receiver: http://{host}:{port}{args.path}  (probe: http://{host}:{port}{args.probe_path})")

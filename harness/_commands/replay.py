@@ -34,13 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     require_seconds("--timeout", args.timeout, high=MAX_TIMEOUT)
+    secret = webhook_secret(args.secret)  # bad input is refused before the log is opened
     with DeliveryLog.open_existing(args.db) as log:
         original = log.get_delivery(args.delivery_id)
         url = args.to or original.url
         if has_masked_password(url):
             raise ConfigError(f"{url}: the log keeps the URL's password masked; pass --to URL with the password")
         require_http_url(url, "--to")
-        headers = replay_headers(original, webhook_secret(args.secret))
+        headers = replay_headers(original, secret)
         settings = DeliverySettings(timeout=args.timeout, **tls_options(args))
         delivery = asyncio.run(_replay(original, url, headers, settings, log))
     print(f"{delivery.id} (replay of {original.id}) -> {mask_url(url)}: {describe_attempt(delivery.last)}")

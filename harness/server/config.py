@@ -39,7 +39,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness._environment import DB_ENV, SECRET_ENV, URL_ENV
+from harness._environment import DB_ENV, SECRET_ENV, URL_ENV, unsendable_secret
 from harness._files import read_capped
 from harness._net import http_url_problem
 from harness._redact import mask_url
@@ -120,6 +120,14 @@ class _Settings(BaseModel):
     control_token: str | None = Field(default=None, min_length=MIN_GUARD_CHARS)
     allowed_hosts: list[str] | None = None
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+
+    @field_validator("secret")
+    @classmethod
+    def _sendable(cls, secret: str | None) -> str | None:
+        problem = unsendable_secret(secret) if secret else None
+        if problem is not None:  # caught at startup, not as a failed attempt per delivery
+            raise ValueError(problem)
+        return secret
 
     @field_validator("target_url")
     @classmethod

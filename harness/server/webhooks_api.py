@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from harness._environment import unsendable_secret
 from harness._net import require_http_url
 from harness.delivery.endpoint import Endpoint
 from harness.errors import ConfigError
@@ -38,6 +39,14 @@ def _string(data: dict[str, Any], key: str, *, required: bool, why: str = "") ->
     return value
 
 
+def _secret(data: dict[str, Any], *, required: bool, why: str = "") -> str | None:
+    secret = _string(data, "secret", required=required, why=why)
+    problem = unsendable_secret(secret) if secret else None
+    if problem is not None:  # refused now, rather than failing every delivery with it
+        fail(400, "Invalid secret", f"{problem}.")
+    return secret
+
+
 def _url(data: dict[str, Any], *, why: str) -> str:
     url = _string(data, "url", required=True, why=why)
     assert url is not None
@@ -59,8 +68,8 @@ async def create_webhook(request: web.Request) -> web.Response:
     """``POST /agents/webhooks`` ``{url, secret, display_name?}``: register a receiver; the answer shows the secret."""
     data = await json_object(request)
     url = _url(data, why=": the URL Cartesia POSTs call events to")
-    secret = _string(
-        data, "secret", required=True, why=": the shared secret sent in X-Webhook-Secret (the platform requires one)"
+    secret = _secret(
+        data, required=True, why=": the shared secret sent in X-Webhook-Secret (the platform requires one)"
     )
     name = _string(data, "display_name", required=False) or ""
     webhooks = services_of(request).webhooks
@@ -95,7 +104,7 @@ async def update_webhook(request: web.Request) -> web.Response:
     data = await json_object(request)
     # Every field is checked before any is changed: a 400 leaves the webhook as it was.
     url = _url(data, why=" (send the current url to keep it; GET /agents/webhooks/{id} shows it)")
-    secret = _string(data, "secret", required=False)
+    secret = _secret(data, required=False)
     name = _string(data, "display_name", required=False)
     display_name = (name or "") if "display_name" in data else None
     endpoint = Endpoint(url, secret or hook.secret)

@@ -99,6 +99,23 @@ async def test_bad_webhook_requests_get_400() -> None:
             assert response.status == 401
 
 
+async def test_a_secret_no_request_can_carry_gets_400_and_is_not_echoed() -> None:
+    unsendable = SECRET + "\r\nX-Injected: 1"
+    async with MockServer(ServerConfig(port=0, db_path=":memory:")) as server, aiohttp.ClientSession() as http:
+        hooks = server.url + "/agents/webhooks"
+        status, body = await call(http, "POST", hooks, json={"url": "http://127.0.0.1:1/hook", "secret": unsendable})
+        assert (status, body["message"]) == (400, "Invalid secret")
+        assert "control character (U+000D)" in body["description"]
+        assert SECRET not in str(body)
+        status, hook = await call(http, "POST", hooks, json={"url": "http://127.0.0.1:1/hook", "secret": SECRET})
+        assert status == 200
+        rotated = {"url": "http://127.0.0.1:1/hook", "secret": unsendable}
+        status, body = await call(http, "PATCH", f"{hooks}/{hook['id']}", json=rotated)
+        assert (status, body["message"]) == (400, "Invalid secret")
+        assert server.webhooks.get(hook["id"]).secret == SECRET  # type: ignore[union-attr]
+        assert server.errors == []
+
+
 async def test_callers_of_the_earlier_shapes_get_a_clear_400() -> None:
     async with MockServer(ServerConfig(port=0, db_path=":memory:")) as server, aiohttp.ClientSession() as http:
         status, body = await call(http, "POST", server.url + "/agents/webhooks", json={"url": "http://127.0.0.1:1/w"})
