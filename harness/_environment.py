@@ -42,17 +42,29 @@ def webhook_secret(given: str | None) -> str | None:
 
 
 def unsendable_secret(secret: str) -> str | None:
-    """Why no request can carry ``secret`` in its header (a control character: CR, LF, NUL, a tab...), or None.
+    """Why no request can carry ``secret`` in its header as it is, or None: what the sender refuses or what HTTP
+    changes on the way, so that every delivery with it would fail (RFC 9110 5.5: a header value is Latin-1
+    bytes without control characters but the tab, and loses spaces and tabs at either end).
 
     Names the code point, never the secret: a stray newline from a file or a paste is the usual cause.
     """
-    control = next((char for char in secret if unicodedata.category(char) == "Cc"), None)
-    if control is None:
-        return None
-    return (
-        f"the secret holds a control character (U+{ord(control):04X}), which no request's secret header can"
-        " carry; pass it without (a trailing newline from a file or a paste is the usual cause)"
-    )
+    for char in secret:
+        if char != "\t" and unicodedata.category(char) == "Cc":
+            return (
+                f"the secret holds a control character (U+{ord(char):04X}), which no request's secret header can"
+                " carry; pass it without (a trailing newline from a file or a paste is the usual cause)"
+            )
+        if ord(char) > 0xFF:  # also a lone surrogate: what a byte that is not UTF-8 becomes in the environment
+            return (
+                f"the secret holds a character outside Latin-1 (U+{ord(char):04X}), which no request's secret header"
+                " can carry (a header value is Latin-1 bytes); pass the webhook's own secret"
+            )
+    if secret != secret.strip(" \t"):
+        return (
+            "the secret begins or ends with a space or a tab, which HTTP drops from a header value, so no receiver"
+            " would see it; pass it without"
+        )
+    return None
 
 
 def require_sendable_secret(secret: str, given_as: str) -> None:

@@ -63,16 +63,18 @@ def _written_before(out: Path, ours: Sequence[str], *, force: bool) -> list[Path
 
 @contextmanager
 def staged_folder(out: Path, ours: Sequence[str], *, force: bool) -> Iterator[Path]:
-    """A new, empty directory beside ``out`` to write into; when the block ends without an error, its files
+    """A new, empty directory in ``out`` to write into; when the block ends without an error, its files
     replace what an earlier run wrote in ``out`` (fixtures, or the ``ours`` names), so stale files of a larger
     earlier run never mix with new ones. Until then ``out`` is left as it was: a failure (bad input, a full
     disk, an interruption) never leaves fewer files than before. Without ``force``, ConfigError when ``out``
     holds files an earlier run wrote, before anything is written."""
     _written_before(out, ours, force=force)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name or 'out'}.", suffix=".partial", dir=out.parent))
+        # Inside ``out``, not beside it: moving the files in is then a rename on one file system, whatever is
+        # mounted where (a directory beside a mount point is on another one), and needs no more than ``out``.
+        staging = Path(tempfile.mkdtemp(prefix=".harness-", suffix=".partial", dir=out))
     except OSError as exc:
-        message = f"--out {out}: cannot write beside it ({exc.strerror or exc}); choose a writable directory"
+        message = f"--out {out}: cannot write in it ({exc.strerror or exc}); choose a writable directory"
         raise ConfigError(message) from exc
     try:
         try:

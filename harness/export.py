@@ -85,7 +85,7 @@ def export_captured(
 ) -> Export:
     """Write the captured calls in ``log`` (all, or ``call_ids``) to ``out``; ConfigError for bad input.
 
-    Everything is written to a directory beside ``out`` first and moved in at the end, so a failure never
+    Everything is written to a hidden directory in ``out`` first and moved in at the end, so a failure never
     leaves ``out`` with fewer files than before (see :func:`harness._fixture_files.staged_folder`).
     """
     calls, without_call = _captured_calls(log)

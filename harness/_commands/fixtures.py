@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
     )
     report = _progress_reporter(args.calls, sys.stderr)
     events_written = 0
-    # Written beside --out first, and swapped in only once complete: with --force, a run that fails or is
-    # interrupted (a full disk, Ctrl-C) leaves the earlier fixtures as they were, never half of them.
+    # Written in a hidden folder in --out first, and swapped in only once complete: with --force, a run that
+    # fails or is interrupted (a full disk, Ctrl-C) leaves the earlier fixtures as they were, never half of them.
     with staged_folder(out, [JSONL_NAME] if args.format == "jsonl" else [], force=args.force) as folder:
         if args.format == "jsonl":
             with (folder / JSONL_NAME).open("wb") as stream:

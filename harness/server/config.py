@@ -126,7 +126,7 @@ class _Settings(BaseModel):
     def _sendable(cls, secret: str | None) -> str | None:
         problem = unsendable_secret(secret) if secret else None
         if problem is not None:  # caught at startup, not as a failed attempt per delivery
-            raise ValueError(problem)
+            raise ValueError(f"a secret a request can carry: {problem}")
         return secret
 
     @field_validator("target_url")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness._fixture_files import MAX_ID_CHARS, fixture_name, safe_id
+from harness._fixture_files import MAX_ID_CHARS, fixture_name, safe_id, staged_folder
 from harness._scenario_settings import MAX_CONCURRENCY
 from harness.cli import main
 from harness.delivery import Attempt, Delivery, Source
@@ -234,3 +234,15 @@ def test_read_only_commands_refuse_another_programs_database_with_exit_2(
     assert f"delivery log {path}: a SQLite database without a deliveries table" in capsys.readouterr().err
     assert path.read_bytes() == before
     assert sorted(item.name for item in tmp_path.iterdir()) == ["other.db"]
+
+
+def test_the_staging_folder_is_inside_out_so_moving_in_never_crosses_file_systems(tmp_path: Path) -> None:
+    # Beside --out, a mount point or a volume put --out on another file system than its staging folder, and
+    # moving the files in failed (EXDEV); inside it, moving in is a rename on the file system of --out.
+    out = tmp_path / "mounted-here"
+    with staged_folder(out, [], force=False) as folder:
+        assert folder.parent == out
+        assert os.stat(folder).st_dev == os.stat(out).st_dev
+        (folder / "0000-ac_x-00-call_started.json").write_bytes(b"{}\n")
+
+    assert [path.name for path in out.iterdir()] == ["0000-ac_x-00-call_started.json"]
