@@ -13,12 +13,15 @@ from harness.errors import ConfigError
 
 __all__ = [
     "DB_ENV",
+    "DEFAULT_WRITER_NICENESS",
     "SECRET_ENV",
     "URL_ENV",
+    "WRITER_NICENESS_ENV",
     "require_sendable_secret",
     "require_webhook_secret",
     "unsendable_secret",
     "webhook_secret",
+    "writer_niceness",
 ]
 
 # The receiver's webhook secret, sent in X-Webhook-Secret. Read from here, never printed, logged or stored.
@@ -27,6 +30,10 @@ SECRET_ENV = "CARTESIA_WEBHOOK_SECRET"
 URL_ENV = "CARTESIA_WEBHOOK_URL"
 # The delivery log's path (default .harness/deliveries.db; ":memory:" keeps nothing).
 DB_ENV = "HARNESS_DB"
+# How much nicer than its process the delivery log's writer thread runs, 0 to 19 (Linux; see
+# harness.store._yield_cpu_to_others); 0 keeps it at the process's priority.
+WRITER_NICENESS_ENV = "HARNESS_WRITER_NICENESS"
+DEFAULT_WRITER_NICENESS = 10
 
 
 def webhook_secret(given: str | None) -> str | None:
@@ -80,3 +87,13 @@ def require_webhook_secret(given: str | None, *, hint: str = "") -> str:
     if secret is None:
         raise ConfigError(f"no secret: pass --secret S or set {SECRET_ENV}{hint}")
     return secret
+
+
+def writer_niceness() -> int:
+    """``$HARNESS_WRITER_NICENESS`` (0 to 19), or ``DEFAULT_WRITER_NICENESS``; ConfigError for anything else."""
+    given = os.environ.get(WRITER_NICENESS_ENV, "").strip()
+    if not given:
+        return DEFAULT_WRITER_NICENESS
+    if not given.isdigit() or int(given) > 19:
+        raise ConfigError(f"{WRITER_NICENESS_ENV}={given[:20]!r}: expected an integer from 0 to 19")
+    return int(given)

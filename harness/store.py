@@ -48,6 +48,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
 
+from harness._environment import DEFAULT_WRITER_NICENESS, writer_niceness
 from harness._intent_journal import IntentFields, IntentJournal, JournalRecord, claim, journal_files
 from harness.delivery import Attempt, Delivery
 from harness.errors import ConfigError, DeliveryError, echoed
@@ -67,8 +68,6 @@ INTENT_HOLD = 1.0
 BATCH_LIMIT = 2_000
 # The page size of a log made by this version (see _connect).
 PAGE_SIZE = 16 * 1024
-# How much nicer than its process the writer thread runs (Linux): see _yield_cpu_to_others.
-WRITER_NICENESS = 10
 # Characters of a body kept by StoredDelivery.to_dict(); the log itself keeps the full request body.
 TEXT_CAP = 64 * 1024
 UNKNOWN_OUTCOME = (
@@ -377,8 +376,11 @@ class _Writer:
         description: str,
         owner: str,
         journal_path: Path | None,
+        *,
+        niceness: int = DEFAULT_WRITER_NICENESS,
     ) -> None:
         self.connection = connection
+        self.niceness = niceness
         self.variable_limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self.lock = lock  # serialises the connection between this thread and readers
         self.description = description
@@ -568,7 +570,7 @@ class _Writer:
                 self._insert(statement, rows)
 
     def _run(self) -> None:
-        _yield_cpu_to_others()
+        _yield_cpu_to_others(self.niceness)
         while (taken := self._next_batch()) is not None:
             batch, done, everything, journal_half = taken
             try:
@@ -594,20 +596,23 @@ class _Writer:
                 self.condition.notify_all()
 
 
-def _yield_cpu_to_others() -> None:
-    """Lower the calling thread's CPU priority by ``WRITER_NICENESS`` (Linux, where the nice value is a thread's).
+def _yield_cpu_to_others(niceness: int) -> None:
+    """Make the calling thread ``niceness`` nicer than it is (Linux, where the nice value is a thread's own).
 
     Writing the log is bookkeeping: under load it should take the CPU the receiver under test and the sending
     thread leave, not compete with them for it, as databases run their background compaction. The writer then
     runs on any core left idle (the sending thread waiting for it, for room in the queue or for the GIL, leaves
-    one), so it never falls behind for long. Measured in harness send to the minimal receiver on 2 cores: 5 %
-    more deliveries per second, and the sending thread's CPU per delivery 67 -> 62 us (BENCHMARKS.md).
+    one). Measured in harness send to the minimal receiver: on 2 cores, 25 % more deliveries per second at 10
+    than at 0 or 3 (BENCHMARKS.md); with the receiver and the harness on one core, 17 % more. The cost: when
+    other work at normal priority keeps every core busy, the writer gets little CPU and the queue's bound then
+    slows the sender (3 times fewer records in a test pinned to one core beside a busy loop);
+    ``$HARNESS_WRITER_NICENESS=0`` keeps the writer at its process's priority.
     """
-    if sys.platform != "linux":  # elsewhere a thread id given to setpriority could name another process
+    if niceness <= 0 or sys.platform != "linux":  # elsewhere a thread id given to setpriority could name a process
         return
     thread = threading.get_native_id()
     with contextlib.suppress(OSError):  # not allowed (a sandbox): the writer runs at its process's priority
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + WRITER_NICENESS))
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + niceness))
 
 
 class DeliveryLog:
@@ -620,6 +625,7 @@ class DeliveryLog:
     def __init__(self, path: str | Path = DEFAULT_DB_PATH) -> None:
         self.path: str | Path = MEMORY if str(path) == MEMORY else Path(path)
         self._description = MEMORY if self.path == MEMORY else str(self.path)
+        niceness = writer_niceness()  # a bad $HARNESS_WRITER_NICENESS is refused before the log is touched
         self._connection = _connect(self.path)
         # Names the intents this log writes, so that a log opened elsewhere can tell whether their writer lives.
         self._owner = f"{os.getpid()}:{_OWN_START}:{secrets.token_hex(6)}"
@@ -637,7 +643,9 @@ class DeliveryLog:
             message = f"delivery log {self._description}: cannot use it ({exc}); pass another --db PATH"
             raise ConfigError(message) from exc
         self._lock = threading.Lock()
-        self._writer = _Writer(self._connection, self._lock, self._description, self._owner, journal_path)
+        self._writer = _Writer(
+            self._connection, self._lock, self._description, self._owner, journal_path, niceness=niceness
+        )
         self._closed = False
         # query()'s own read-only connection to a file log, opened on first use.
         self._reader: sqlite3.Connection | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from harness._environment import DEFAULT_WRITER_NICENESS, WRITER_NICENESS_ENV
 from harness.delivery import Attempt, Delivery, FailureKind, mask_secret, webhook_headers
 from harness.errors import ConfigError, DeliveryError
 from harness.store import MEMORY, TEXT_CAP, DeliveryLog
@@ -388,17 +390,31 @@ def test_the_headers_cache_is_bounded_and_changes_nothing_written() -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the nice value is a thread's own on Linux only")
-def test_the_writer_thread_yields_the_cpu_to_the_sending_thread_and_the_receiver(tmp_path: Path) -> None:
-    from harness.store import WRITER_NICENESS
-
+@pytest.mark.parametrize(("setting", "added"), [(None, DEFAULT_WRITER_NICENESS), ("3", 3), ("0", 0)])
+def test_the_writer_thread_yields_the_cpu_as_much_as_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None, added: int
+) -> None:
+    if setting is None:
+        monkeypatch.delenv(WRITER_NICENESS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(WRITER_NICENESS_ENV, setting)
     path = tmp_path / "log.db"
     with DeliveryLog(path) as log:
         log.flush()  # the writer has started, and lowered its priority before its first batch
         [writer] = [thread for thread in threading.enumerate() if thread.name == f"delivery-log-writer {path}"]
         assert writer.native_id is not None
-        expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + WRITER_NICENESS)
-        assert os.getpriority(os.PRIO_PROCESS, writer.native_id) == expected
-        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < expected  # only the writer's
+        own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert os.getpriority(os.PRIO_PROCESS, writer.native_id) == min(19, own + added)
+
+
+@pytest.mark.parametrize("setting", ["-1", "20", "ten", "1.5"])
+def test_a_writer_niceness_out_of_range_is_refused_naming_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    monkeypatch.setenv(WRITER_NICENESS_ENV, setting)
+    with pytest.raises(ConfigError, match=rf"HARNESS_WRITER_NICENESS='{re.escape(setting)}': expected an integer"):
+        DeliveryLog(tmp_path / "log.db")
+    assert not (tmp_path / "log.db").exists()  # refused before the log was made
 
 
 def test_a_sqlite_with_the_old_limit_of_999_parameters_still_takes_large_batches(
