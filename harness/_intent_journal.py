@@ -332,13 +332,10 @@ class IntentJournal:
             raise
         self._active = 0
 
-    def append(self, record: bytes) -> None:
-        """Add ``record`` (encoded records) to the active file; OSError when the disk has no room for it."""
-        self._files[self._active].append(record)
-
     def append_intent(self, fields: IntentFields, body: bytes) -> None:
-        """Add the record ``JournalRecord(*fields, body).encode()``, written in parts: the sending thread calls
-        this for every delivery, and a record joined first would be one more copy of its body."""
+        """Add the record ``JournalRecord(*fields, body).encode()`` to the active file, written in parts (the
+        sending thread calls this for every delivery, and a record joined first would be one more copy of its
+        body); OSError when the disk has no room for it."""
         self._files[self._active].append_parts(_marshal_fields(fields), body)
 
     def rotate(self) -> int:
@@ -382,17 +379,6 @@ class _MappedFile:
             raise
         self.used = 0
 
-    def append(self, record: bytes) -> None:
-        end = self.used + len(record)
-        if end > self.capacity:
-            self._grow(end)
-        # The length prefix last: a process killed mid-copy leaves zeros where the record starts.
-        prefix = record.index(b"\n") + 1
-        view = memoryview(record)  # slices of it copy nothing: the record is copied once, into the file
-        self.map[self.used + prefix : end] = view[prefix:]
-        self.map[self.used : self.used + prefix] = view[:prefix]
-        self.used = end
-
     def append_parts(self, header: bytes, body: bytes) -> None:
         prefix = b"%d %d\n" % (len(header), len(body))
         start = self.used
@@ -403,7 +389,8 @@ class _MappedFile:
             self._grow(end)
         self.map[after_prefix:after_header] = header
         self.map[after_header:end] = body
-        self.map[start:after_prefix] = prefix  # last, as in append()
+        # The length prefix last: a process killed mid-copy leaves zeros where the record starts.
+        self.map[start:after_prefix] = prefix
         self.used = end
 
     def clear(self) -> None:

@@ -36,6 +36,11 @@ def record(index: int, body: bytes = b'{"type":"call_turn"}') -> JournalRecord:
     )
 
 
+def add(journal: IntentJournal, item: JournalRecord) -> None:
+    """Append ``item`` as the sending thread does."""
+    journal.append_intent(item[:-1], item.body)
+
+
 @pytest.fixture
 def journal(tmp_path: Path) -> IntentJournal:
     return IntentJournal(tmp_path / "log.db", OWNER)
@@ -44,16 +49,16 @@ def journal(tmp_path: Path) -> IntentJournal:
 def test_records_read_back_as_appended(journal: IntentJournal) -> None:
     written = [record(index, body=bytes(range(256)) * index) for index in range(5)]  # any bytes, empty included
     for item in written:
-        journal.append(item.encode())
+        add(journal, item)
 
     assert list(read_records(journal.paths[0])) == written
     assert list(read_records(journal.paths[1])) == []
 
 
 def test_rotate_sends_appends_to_the_other_file_and_truncate_empties_one(journal: IntentJournal) -> None:
-    journal.append(record(1).encode())
+    add(journal, record(1))
     emptied = journal.rotate()
-    journal.append(record(2).encode())
+    add(journal, record(2))
     journal.truncate(emptied)
 
     assert [item.delivery_id for item in read_records(journal.paths[emptied])] == []
@@ -67,25 +72,25 @@ def test_a_file_grows_to_fit_and_gives_the_room_back_when_emptied(
     small = IntentJournal(tmp_path / "small.db", OWNER)
     large = [record(index, body=b"x" * 50_000) for index in range(6)]  # 300 KB into a 64 KiB file
     for item in large:
-        small.append(item.encode())
+        add(small, item)
 
     assert list(read_records(small.paths[0])) == large
     small.truncate(0)
     assert os.path.getsize(small.paths[0]) == 64 * 1024
     assert list(read_records(small.paths[0])) == []
-    small.append(record(7).encode())  # usable again after shrinking
+    add(small, record(7))  # usable again after shrinking
     assert [item.delivery_id for item in read_records(small.paths[0])] == ["dlv_0007"]
 
 
 def test_close_with_remove_deletes_both_files(journal: IntentJournal) -> None:
-    journal.append(record(1).encode())
+    add(journal, record(1))
     journal.close(remove=True)
 
     assert not any(path.exists() for path in journal.paths)
 
 
 def test_close_without_remove_keeps_what_was_appended(journal: IntentJournal) -> None:
-    journal.append(record(1).encode())
+    add(journal, record(1))
     journal.close(remove=False)
 
     assert [item.delivery_id for item in read_records(journal.paths[0])] == ["dlv_0001"]
@@ -122,7 +127,7 @@ def test_every_kind_of_field_reads_back_as_written(journal: IntentJournal) -> No
         request_headers_json='{"X-Odd": "\\u0000\\n\\""}',
         started_at=1_700_000_000,
     )
-    journal.append(odd.encode())
+    add(journal, odd)
     journal.close(remove=False)
 
     [read] = read_records(journal.paths[0])
@@ -211,7 +216,7 @@ def test_without_fallocate_the_files_are_written_out_and_work(
     journal = IntentJournal(tmp_path / "log.db", OWNER)
     written = [record(index, body=b"y" * 30_000) for index in range(4)]  # grows past 64 KiB
     for item in written:
-        journal.append(item.encode())
+        add(journal, item)
 
     assert [os.stat(path).st_blocks * 512 >= 64 * 1024 for path in journal.paths] == [True, True]
     assert list(read_records(journal.paths[0])) == written
@@ -222,7 +227,7 @@ def test_an_emptied_file_keeps_its_first_pages_mapped_and_gives_the_rest_back(
 ) -> None:
     monkeypatch.setattr(_intent_journal, "RETAINED_BYTES", 128 * 1024)
     for index in range(200):
-        journal.append(record(index, body=b"z" * 2_000).encode())  # 400 KB of pages touched
+        add(journal, record(index, body=b"z" * 2_000))  # 400 KB of pages touched
     assert mapped_kib(journal.paths[0]) >= 300
 
     journal.truncate(0)
@@ -237,11 +242,11 @@ def test_a_file_keeps_its_size_through_a_steady_load_and_shrinks_after_a_burst(
     monkeypatch.setattr(_intent_journal, "INITIAL_FILE_BYTES", 64 * 1024)
     journal = IntentJournal(tmp_path / "log.db", OWNER)
     for index in range(2):  # 100 KB: the file doubles, once
-        journal.append(record(index, body=b"x" * 50_000).encode())
+        add(journal, record(index, body=b"x" * 50_000))
     journal.truncate(0)
     assert os.path.getsize(journal.paths[0]) == 128 * 1024  # kept: the next batch is likely as large
     for index in range(6):  # 300 KB: past 4 times the initial size
-        journal.append(record(index, body=b"x" * 50_000).encode())
+        add(journal, record(index, body=b"x" * 50_000))
     journal.truncate(0)
     assert os.path.getsize(journal.paths[0]) == 64 * 1024
 

@@ -15,7 +15,7 @@ import pytest
 from harness._intent_journal import IntentJournal, JournalRecord, journal_files
 from harness.delivery import FailureKind
 from harness.store import DeliveryLog
-from tests.unit.test_intent_journal import record
+from tests.unit.test_intent_journal import add, record
 from tests.unit.test_store_write_ahead import DYING_CHILD, new_attempt, new_delivery
 
 DEAD_OWNER = "999999999:1:0dead0"  # a pid above any pid_max: no process has it
@@ -81,7 +81,7 @@ def test_a_directory_named_like_a_journal_is_left_alone(tmp_path: Path) -> None:
 def test_a_journal_still_locked_by_its_writer_is_left_alone_whatever_its_pid_says(tmp_path: Path) -> None:
     # A writer whose pid this process cannot see (another pid namespace, say): the name says dead, the lock alive.
     live = IntentJournal(tmp_path / "log.db", DEAD_OWNER)
-    live.append(intent("dlv_live").encode())
+    add(live, intent("dlv_live"))
     try:
         with DeliveryLog(tmp_path / "log.db") as log:
             assert log.count() == 0
