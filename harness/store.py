@@ -690,7 +690,7 @@ class DeliveryLog:
         with :meth:`record_attempt`, which replaces the intent.
         """
         self._check_open()
-        created_at = delivery.attempts[0].started_at if delivery.attempts else attempt.started_at
+        created_at = _created_at(delivery, attempt)
         fields = (  # a JournalRecord's, in order: a plain tuple is made in one step
             delivery.id,
             delivery.url,
@@ -708,7 +708,7 @@ class DeliveryLog:
 
     def _rows(self, delivery: Delivery, attempt: Attempt) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         """The outcome's rows: its delivery's (``_UPSERT_DELIVERY``) and its attempt's (``_INSERT_ATTEMPT``)."""
-        created_at = delivery.attempts[0].started_at if delivery.attempts else attempt.started_at
+        created_at = _created_at(delivery, attempt)
         delivery_row = (
             delivery.id,
             delivery.url,
@@ -938,6 +938,11 @@ def _attempt_from_row(row: Sequence[Any]) -> Attempt:
         error=row[11],
         in_flight=bool(row[12]),
     )
+
+
+def _created_at(delivery: Delivery, attempt: Attempt) -> float:
+    """When ``delivery`` was made: its first attempt's start (``attempt``'s, when it is the first)."""
+    return delivery.attempts[0].started_at if delivery.attempts else attempt.started_at
 
 
 def _headers_json(headers: dict[str, str]) -> str:
